@@ -1,0 +1,25 @@
+# The two commands: `make run` serves the hub, `make test` runs the whole suite.
+# Both create .venv and install into it on first use; nothing else is needed but Python 3.11.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install run test bench lint clean
+
+$(INSTALLED): requirements/base.txt requirements/local.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/local.txt
+	touch $@
+
+install: $(INSTALLED)
+
+run: install
+	$(PY) manage.py runhub
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .hub staticfiles

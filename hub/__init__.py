@@ -1,0 +1,1 @@
+"""The Django project: ASGI entry point, URL configuration and websocket routing."""

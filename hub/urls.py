@@ -1,0 +1,16 @@
+"""URL configuration: the admin, logins, the hub's HTTP endpoints and the demo pages."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from hub import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("chat/<slug:room>/", views.chat_room, name="chat"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("hub/", include("notifications.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,230 @@
+"""The websocket consumer: validates client frames, authorizes subscribes, relays events.
+
+Protocol: docs/protocol.md. Payloads are built by producers (``notifications.publish``);
+this consumer only checks, subscribes and forwards.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from notifications import groups, protocol, publish, registry
+from notifications.exceptions import InvalidTopic, PublishError
+
+logger = logging.getLogger(__name__)
+
+
+class HubConsumer(AsyncWebsocketConsumer):
+    """One multiplexed hub connection: a user's own events, broadcasts and subscribed topics."""
+
+    async def dispatch(self, message: dict) -> None:
+        """Call the handler for ``message["type"]``, without Channels' per-message DB hop.
+
+        ``AsyncConsumer.dispatch`` runs ``aclose_old_connections()`` (a thread hop) before
+        every handler; relays never touch the database, and the handlers that do go
+        through ``database_sync_to_async``, which closes stale connections itself.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError("No handler for message type %s" % message["type"])
+        await handler(message)
+
+    async def connect(self) -> None:
+        """Refuse visitors if HUB_ALLOW_ANONYMOUS is off; else join the standing groups and say hello."""
+        self.user = self.scope.get("user")
+        self.user_id = self.user.pk if self.user is not None and self.user.is_authenticated else None
+        if self.user_id is None and not settings.HUB_ALLOW_ANONYMOUS:
+            await self.close(protocol.CLOSE_ANONYMOUS_REFUSED)
+            return
+        self.connection_id = uuid.uuid4().hex
+        self.topics: dict[str, str] = {}
+        self.authorized: set[str] = set()
+        self.tokens = float(settings.HUB_RATE_BURST)
+        self.last_frame = time.monotonic()
+        self.refused_in_a_row = 0
+        self.session_mark = _session_mark(self.scope)
+        self.groups = await self._standing_groups()
+        for group in self.groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        hello = {
+            "type": "hello",
+            "connection": self.connection_id,
+            "user": self.user_id,
+            "heartbeat": settings.HUB_HEARTBEAT,
+        }
+        await self.send(text_data=protocol.encode(hello))
+
+    async def disconnect(self, code: int) -> None:
+        """Leave the topic groups (the standing ones are left by Channels)."""
+        for group in getattr(self, "topics", {}).values():
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Check one client frame (size, rate, JSON, shape) and hand it to its ``frame_*`` handler."""
+        if text_data is None:
+            await self._refuse(protocol.BAD_FRAME, "binary frames are not supported; send JSON text")
+            return
+        if len(text_data) * 4 > settings.HUB_MAX_FRAME_BYTES and len(text_data.encode()) > settings.HUB_MAX_FRAME_BYTES:
+            await self._refuse(protocol.TOO_LARGE, "frame exceeds %d bytes" % settings.HUB_MAX_FRAME_BYTES)
+            await self.close(protocol.CLOSE_TOO_LARGE)
+            return
+        if not self._take_token():
+            await self._refuse(protocol.RATE_LIMITED, "too many frames; slow down")
+            if self.refused_in_a_row > settings.HUB_RATE_BURST:
+                await self.close(protocol.CLOSE_FLOOD)
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            await self._refuse(protocol.BAD_JSON, "frame is not valid JSON")
+            return
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self._refuse(protocol.BAD_FRAME, 'a frame is a JSON object with a string "type"')
+            return
+        handler = _CLIENT_FRAMES.get(frame["type"])
+        if handler is None:
+            await self._refuse(protocol.UNKNOWN_TYPE, "unknown frame type %r" % frame["type"], frame.get("ref"))
+            return
+        self.refused_in_a_row = 0
+        await handler(self, frame, frame.get("ref"))
+
+    async def frame_subscribe(self, frame: dict, ref: Any) -> None:
+        """Join a topic's group after checking the name, the cap and the topic's authorization."""
+        name = frame.get("topic")
+        since = frame.get("since")
+        if since is not None and not isinstance(since, str):
+            await self._refuse(protocol.BAD_FRAME, '"since" must be an event id (a string)', ref)
+            return
+        if name not in self.topics and len(self.topics) >= settings.HUB_MAX_SUBSCRIPTIONS:
+            await self._refuse(
+                protocol.TOO_MANY_SUBSCRIPTIONS,
+                "at most %d subscriptions per connection" % settings.HUB_MAX_SUBSCRIPTIONS,
+                ref,
+            )
+            return
+        if not await self._authorized(name, ref):
+            return
+        if name not in self.topics:
+            self.topics[name] = groups.topic_group(name)
+            await self.channel_layer.group_add(self.topics[name], self.channel_name)
+        await self.send(text_data=protocol.encode({"type": "subscribed", "topic": name, "ref": ref}))
+
+    async def frame_unsubscribe(self, frame: dict, ref: Any) -> None:
+        """Leave a topic's group."""
+        name = frame.get("topic")
+        group = self.topics.pop(name, None) if isinstance(name, str) else None
+        if group is None:
+            await self._refuse(protocol.NOT_SUBSCRIBED, "not subscribed to %r" % (name,), ref)
+            return
+        await self.channel_layer.group_discard(group, self.channel_name)
+        await self.send(text_data=protocol.encode({"type": "unsubscribed", "topic": name, "ref": ref}))
+
+    async def frame_ping(self, frame: dict, ref: Any) -> None:
+        """Answer ``pong``."""
+        await self.send(text_data=protocol.encode({"type": "pong", "ref": ref}))
+
+    async def frame_publish(self, frame: dict, ref: Any) -> None:
+        """Publish an event to a topic that allows client publishing."""
+        name, event = frame.get("topic"), frame.get("event")
+        if not groups.is_valid_event_name(event):
+            await self._refuse(protocol.BAD_FRAME, '"event" must be 1-64 letters, digits or _.:-', ref)
+            return
+        if not await self._authorized(name, ref, publishing=True):
+            return
+        sender = {"id": self.user_id, "username": self.user.get_username()} if self.user_id else None
+        try:
+            event_id = await publish.ato_topic(name, event, frame.get("data"), sender=sender)
+        except PublishError as error:
+            code = protocol.TOO_LARGE if "HUB_MAX_EVENT_BYTES" in str(error) else protocol.BAD_FRAME
+            await self._refuse(code, str(error), ref)
+            return
+        except OSError:
+            logger.exception("Publishing a client event to %s failed", name)
+            await self._refuse(protocol.PUBLISH_FAILED, "the hub could not publish; try again", ref)
+            return
+        await self.send(text_data=protocol.encode({"type": "published", "topic": name, "id": event_id, "ref": ref}))
+
+    async def hub_event(self, message: dict) -> None:
+        """Relay an event; the frame is encoded once per process and shared by its connections."""
+        frame = message.get("_frame")
+        if frame is None:
+            frame = message["_frame"] = protocol.event(message)
+        await self.send(text_data=frame)
+
+    async def hub_logout(self, message: dict) -> None:
+        """Close this connection if it belongs to the session that logged out."""
+        if self.session_mark is not None and message.get("session") == self.session_mark:
+            await self.close(protocol.CLOSE_LOGGED_OUT)
+
+    async def hub_overflow(self, message: dict) -> None:
+        """Close a connection that fell too far behind; the client reconnects and catches up."""
+        await self.close(protocol.CLOSE_TOO_SLOW)
+
+    async def _authorized(self, name: Any, ref: Any, publishing: bool = False) -> bool:
+        try:
+            topic, params = registry.resolve(name)
+        except InvalidTopic as error:
+            await self._refuse(protocol.INVALID_TOPIC, str(error), ref)
+            return False
+        if publishing and not topic.client_publish:
+            await self._refuse(protocol.FORBIDDEN, "topic %r does not accept client publishing" % name, ref)
+            return False
+        if name in self.authorized:
+            return True
+        if not await database_sync_to_async(topic.authorize)(self.user, **params):
+            await self._refuse(protocol.FORBIDDEN, "not allowed to use topic %r" % name, ref)
+            return False
+        self.authorized.add(name)
+        return True
+
+    async def _refuse(self, code: str, message: str, ref: Any = None) -> None:
+        if code == protocol.RATE_LIMITED:
+            self.refused_in_a_row += 1
+        await self.send(text_data=protocol.error(code, message, ref))
+
+    def _take_token(self) -> bool:
+        now = time.monotonic()
+        elapsed, self.last_frame = now - self.last_frame, now
+        self.tokens = min(settings.HUB_RATE_BURST, self.tokens + elapsed * settings.HUB_RATE_LIMIT)
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+    @database_sync_to_async
+    def _standing_groups(self) -> list[str]:
+        names = [groups.audience_group(groups.EVERYONE)]
+        if self.user_id is not None:
+            names.append(groups.user_group(self.user_id))
+            names.append(groups.audience_group(groups.AUTHENTICATED))
+            if self.user.is_staff:
+                names.append(groups.audience_group(groups.STAFF))
+            for group_id in self.user.groups.values_list("pk", flat=True):
+                names.append(groups.audience_group(groups.django_group_audience(group_id)))
+        return names
+
+
+_CLIENT_FRAMES = {
+    "subscribe": HubConsumer.frame_subscribe,
+    "unsubscribe": HubConsumer.frame_unsubscribe,
+    "ping": HubConsumer.frame_ping,
+    "publish": HubConsumer.frame_publish,
+}
+
+
+def _session_mark(scope: dict) -> str | None:
+    if scope.get("hub_token"):
+        return None
+    session = scope.get("session")
+    key = getattr(session, "session_key", None)
+    return groups.session_mark(key) if key else None

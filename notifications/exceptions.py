@@ -1,0 +1,13 @@
+"""Exceptions raised by the hub's public API."""
+
+
+class PublishError(ValueError):
+    """An event cannot be published: bad name, data that is not JSON, or data too large."""
+
+
+class InvalidTopic(ValueError):
+    """A topic name is malformed or matches no declared topic."""
+
+
+class InvalidToken(ValueError):
+    """A hub token is forged, malformed, expired or belongs to no active user."""

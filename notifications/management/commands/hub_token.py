@@ -1,0 +1,26 @@
+"""``manage.py hub_token USERNAME``: print a hub token for scripts and non-browser clients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from notifications import tokens
+
+
+class Command(BaseCommand):
+    help = "Print a signed hub token for USERNAME (connect with ws://HOST/ws/?token=TOKEN)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("username")
+
+    def handle(self, *args: Any, username: str, **options: Any) -> None:
+        user_model = get_user_model()
+        user = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username}).first()
+        if user is None or not user.is_active:
+            raise CommandError("No active user %r: create it first (manage.py createsuperuser)." % username)
+        self.stdout.write(tokens.mint(user))
+        self.stderr.write("Valid for %d seconds (HUB_TOKEN_MAX_AGE)." % settings.HUB_TOKEN_MAX_AGE)

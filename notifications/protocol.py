@@ -1,0 +1,52 @@
+"""The websocket protocol's frames, error codes and close codes (docs/protocol.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# Error codes of "error" frames. The connection stays open after each of them.
+BAD_JSON = "bad_json"
+BAD_FRAME = "bad_frame"
+UNKNOWN_TYPE = "unknown_type"
+INVALID_TOPIC = "invalid_topic"
+FORBIDDEN = "forbidden"
+TOO_LARGE = "too_large"
+RATE_LIMITED = "rate_limited"
+TOO_MANY_SUBSCRIPTIONS = "too_many_subscriptions"
+NOT_SUBSCRIBED = "not_subscribed"
+PUBLISH_FAILED = "publish_failed"
+
+# Close codes (4000-4999 are the application's).
+CLOSE_LOGGED_OUT = 4000
+CLOSE_ANONYMOUS_REFUSED = 4003
+CLOSE_TOO_SLOW = 4008
+CLOSE_TOO_LARGE = 4009
+CLOSE_FLOOD = 4029
+
+_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def encode(frame: dict[str, Any]) -> str:
+    """Return ``frame`` as compact JSON text."""
+    return _compact(frame)
+
+
+def error(code: str, message: str, ref: Any = None) -> str:
+    """Return an ``error`` frame."""
+    return _compact({"type": "error", "code": code, "message": message, "ref": ref})
+
+
+def event(message: dict[str, Any]) -> str:
+    """Return the ``event`` frame that relays the channel-layer ``hub.event`` ``message``."""
+    frame = {
+        "type": "event",
+        "topic": message.get("topic"),
+        "event": message.get("event"),
+        "data": message.get("data"),
+        "id": message.get("id"),
+        "ts": message.get("ts"),
+    }
+    if "sender" in message:
+        frame["sender"] = message["sender"]
+    return _compact(frame)

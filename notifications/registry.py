@@ -1,0 +1,88 @@
+"""Declared topics: a name pattern, an authorization check and a history policy.
+
+Topics are declared in code (``notifications/topics.py``, or any app's ``topics.py``)::
+
+    @topic("chat.{room}", client_publish=True, history=100)
+    def can_chat(user, room):
+        return True
+
+A name that matches no declared pattern is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+from notifications.exceptions import InvalidTopic
+
+__all__ = ["Topic", "declared", "resolve", "topic"]
+
+Authorize = Callable[..., bool]
+
+# Topic names: dot-separated segments of letters, digits, "_" and "-". The group name
+# "hub.topic.<name>" must stay under Channels' limit of 100 characters.
+MAX_TOPIC_LENGTH = 80
+_TOPIC_NAME = re.compile(r"^[a-z][a-z0-9_-]*(\.[A-Za-z0-9_-]+)+$")
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_PARAM = r"[A-Za-z0-9_-]{1,64}"
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A declared topic pattern such as ``chat.{room}``."""
+
+    pattern: str
+    authorize: Authorize
+    client_publish: bool = False
+    history: int | None = None
+    regex: re.Pattern[str] = field(compare=False, repr=False, default=re.compile(""))
+
+    def match(self, name: str) -> dict[str, str] | None:
+        """Return the pattern's parameters if ``name`` matches it, else None."""
+        found = self.regex.match(name)
+        return found.groupdict() if found else None
+
+
+_topics: dict[str, Topic] = {}
+
+
+def topic(pattern: str, *, client_publish: bool = False, history: int | None = None) -> Callable[[Authorize], Authorize]:
+    """Declare a topic; the decorated ``authorize(user, **params) -> bool`` runs at subscribe."""
+
+    def register(authorize: Authorize) -> Authorize:
+        if pattern in _topics:
+            raise ImproperlyConfigured("Topic %r is declared twice." % pattern)
+        _topics[pattern] = Topic(pattern, authorize, client_publish, history, _compile(pattern))
+        return authorize
+
+    return register
+
+
+def declared() -> list[Topic]:
+    """Return every declared topic, in declaration order."""
+    return list(_topics.values())
+
+
+def resolve(name: Any) -> tuple[Topic, dict[str, str]]:
+    """Return the topic that ``name`` matches and its parameters; raise InvalidTopic if none."""
+    if not isinstance(name, str) or len(name) > MAX_TOPIC_LENGTH or not _TOPIC_NAME.match(name):
+        raise InvalidTopic("%r is not a valid topic name" % (name,))
+    for candidate in _topics.values():
+        params = candidate.match(name)
+        if params is not None:
+            return candidate, params
+    raise InvalidTopic("no topic %r is declared" % name)
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    parts = _PLACEHOLDER.split(pattern)
+    # split() alternates literal text and placeholder names.
+    regex = "".join(
+        f"(?P<{part}>{_PARAM})" if index % 2 else re.escape(part) for index, part in enumerate(parts)
+    )
+    return re.compile(f"^{regex}$")

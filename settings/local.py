@@ -1,0 +1,10 @@
+"""Development settings: debug on, an insecure fixed secret, loopback hosts only."""
+
+from .base import *  # noqa: F403
+from .base import STATE_DIR, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+
+STATE_DIR.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,16 @@
+"""Test settings: the local ones, a SQLite file that subprocesses can open, fast hashing."""
+
+from .base import STATE_DIR, env
+from .local import *  # noqa: F403
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{STATE_DIR / 'test-main.sqlite3'}"),
+}
+DATABASES["default"].setdefault("TEST", {})
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not memory, so that Daphne and Celery subprocesses see the same rows.
+    DATABASES["default"]["TEST"]["NAME"] = str(STATE_DIR / "test.sqlite3")
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGGING["root"]["level"] = env.str("LOG_LEVEL", default="WARNING")  # noqa: F405

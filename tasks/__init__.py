@@ -1,0 +1,1 @@
+"""Celery tasks. Tasks take ids, not objects, and call the publishing API."""

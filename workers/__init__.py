@@ -1,0 +1,5 @@
+"""The Celery app and worker-side plumbing."""
+
+from workers.celery import app
+
+__all__ = ["app"]
