@@ -95,12 +95,15 @@ class HubConsumer(AsyncWebsocketConsumer):
         if handler is None:
             await self._refuse(protocol.UNKNOWN_TYPE, "unknown frame type %r" % frame["type"], frame.get("ref"))
             return
+        if frame["type"] in _NEEDS_TOPIC and not isinstance(frame.get("topic"), str):
+            await self._refuse(protocol.BAD_FRAME, '%s needs a "topic" string' % frame["type"], frame.get("ref"))
+            return
         self.refused_in_a_row = 0
         await handler(self, frame, frame.get("ref"))
 
     async def frame_subscribe(self, frame: dict, ref: Any) -> None:
         """Join a topic's group after checking the name, the cap and the topic's authorization."""
-        name = frame.get("topic")
+        name = frame["topic"]
         since = frame.get("since")
         if since is not None and not isinstance(since, str):
             await self._refuse(protocol.BAD_FRAME, '"since" must be an event id (a string)', ref)
@@ -121,8 +124,8 @@ class HubConsumer(AsyncWebsocketConsumer):
 
     async def frame_unsubscribe(self, frame: dict, ref: Any) -> None:
         """Leave a topic's group."""
-        name = frame.get("topic")
-        group = self.topics.pop(name, None) if isinstance(name, str) else None
+        name = frame["topic"]
+        group = self.topics.pop(name, None)
         if group is None:
             await self._refuse(protocol.NOT_SUBSCRIBED, "not subscribed to %r" % (name,), ref)
             return
@@ -135,7 +138,7 @@ class HubConsumer(AsyncWebsocketConsumer):
 
     async def frame_publish(self, frame: dict, ref: Any) -> None:
         """Publish an event to a topic that allows client publishing."""
-        name, event = frame.get("topic"), frame.get("event")
+        name, event = frame["topic"], frame.get("event")
         if not groups.is_valid_event_name(event):
             await self._refuse(protocol.BAD_FRAME, '"event" must be 1-64 letters, digits or _.:-', ref)
             return
@@ -214,6 +217,7 @@ class HubConsumer(AsyncWebsocketConsumer):
         return names
 
 
+_NEEDS_TOPIC = frozenset({"subscribe", "unsubscribe", "publish"})
 _CLIENT_FRAMES = {
     "subscribe": HubConsumer.frame_subscribe,
     "unsubscribe": HubConsumer.frame_unsubscribe,

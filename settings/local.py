@@ -8,3 +8,6 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-do-not-
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 
 STATE_DIR.mkdir(parents=True, exist_ok=True)
+# WhiteNoise serves from the app folders in development; an empty root keeps it quiet.
+STATIC_ROOT = env.str("STATIC_ROOT", default=str(STATE_DIR / "static"))
+(STATE_DIR / "static").mkdir(exist_ok=True)

@@ -1,0 +1,120 @@
+"""Fixtures shared by the suite: a live Daphne, a real Celery worker, users and tokens."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.embedded_redis import free_port
+
+ROOT = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class LiveHub:
+    """A hub served by a Daphne subprocess."""
+
+    port: int
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/"
+
+
+def _test_database_url() -> str:
+    from django.db import connection
+
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{s['NAME']}"
+    return f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def subprocess_env() -> dict[str, str]:
+    """Return the environment for a hub process that shares this run's Redis and test database."""
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.test", "DATABASE_URL": _test_database_url()}
+
+
+def _start(command: list[str], log: Path, ready: Any, what: str, timeout: float = 30.0) -> subprocess.Popen[bytes]:
+    handle = log.open("wb")
+    process = subprocess.Popen(command, cwd=ROOT, env=subprocess_env(), stdout=handle, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"{what} did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.05)  # polling for readiness, bounded by the deadline
+    return process
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _port_open(port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def live_hub(django_db_setup: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
+    """Serve the hub with Daphne on a free port for the whole session."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("daphne") / "daphne.log"
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "hub.asgi:application"]
+    process = _start(command, log, lambda: _port_open(port), "Daphne")
+    yield LiveHub(port)
+    _stop(process)
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Run a real Celery worker on this run's queue; yield its log file."""
+    log = tmp_path_factory.mktemp("celery") / "worker.log"
+    command = [
+        sys.executable, "-m", "celery", "-A", "workers", "worker", "--pool", "prefork", "--concurrency", "1",
+        "--without-gossip", "--without-mingle", "--loglevel", "INFO",
+    ]  # fmt: skip
+    process = _start(command, log, lambda: log.exists() and b" ready." in log.read_bytes(), "Celery worker")
+    yield log
+    _stop(process)
+
+
+@pytest.fixture
+def make_user(transactional_db: Any, django_user_model: Any) -> Any:
+    """Return a factory of committed users (visible to the Daphne and Celery subprocesses)."""
+
+    def make(username: str, **fields: Any) -> Any:
+        return django_user_model.objects.create_user(username=username, password="pw-" + username, **fields)
+
+    return make
+
+
+@pytest.fixture
+def token_for() -> Any:
+    """Return a function that mints a hub token for a user."""
+    from notifications import tokens
+
+    return tokens.mint

@@ -1,0 +1,37 @@
+"""Pytest plugin (loaded from pytest.ini): gives the suite a Redis and a private namespace.
+
+With ``REDIS_URL`` unset it starts an embedded Redis before Django reads its settings.
+Each run gets its own key prefix and Celery queue, so runs can share one Redis.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.embedded_redis import EmbeddedRedis
+
+_server: EmbeddedRedis | None = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> None:
+    """Start the embedded Redis if needed and choose this run's prefix and queue."""
+    global _server
+    if not os.environ.get("REDIS_URL"):
+        state = Path(os.environ.get("HUB_STATE_DIR", Path(__file__).resolve().parent.parent / ".hub"))
+        _server = EmbeddedRedis(state / f"test-redis-{os.getpid()}")
+        os.environ["REDIS_URL"] = _server.start()
+    namespace = f"hubtest{os.getpid()}"
+    os.environ.setdefault("HUB_REDIS_PREFIX", namespace)
+    os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", namespace)
+
+
+def pytest_unconfigure(config: Any) -> None:
+    """Stop the embedded Redis."""
+    if _server is not None:
+        _server.stop()
+        _server.remove_files()

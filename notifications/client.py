@@ -1,0 +1,177 @@
+"""A small asyncio client of the hub, for scripts and tests.
+
+    async with HubClient("ws://127.0.0.1:8000/ws/", token=token) as hub:
+        await hub.subscribe("chat.lobby")
+        async for frame in hub.events():
+            print(frame["event"], frame["data"])
+
+It reconnects with exponential backoff and jitter and resubscribes its topics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import random
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlencode
+
+import websockets
+from websockets.exceptions import ConnectionClosed
+
+__all__ = ["HubClient", "HubError"]
+
+logger = logging.getLogger(__name__)
+
+
+class HubError(Exception):
+    """The hub answered a request with an ``error`` frame."""
+
+    def __init__(self, frame: dict[str, Any]):
+        super().__init__("%s: %s" % (frame.get("code"), frame.get("message")))
+        self.code = frame.get("code")
+        self.frame = frame
+
+
+class HubClient:
+    """One hub connection: requests are matched to replies by ``ref``; events are queued."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        origin: str | None = None,
+        reconnect: bool = True,
+        max_backoff: float = 10.0,
+    ):
+        self.url = f"{url}{'&' if '?' in url else '?'}{urlencode({'token': token})}" if token else url
+        self.origin = origin
+        self.reconnect = reconnect
+        self.max_backoff = max_backoff
+        self.hello: dict[str, Any] | None = None
+        self.topics: set[str] = set()
+        self.frames: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.close_code: int | None = None
+        self._refs = itertools.count(1)
+        self._waiting: dict[Any, asyncio.Future[dict[str, Any]]] = {}
+        self._socket: Any = None
+        self._reader: asyncio.Task[None] | None = None
+        self._connected = asyncio.Event()
+        self._closing = False
+
+    async def connect(self) -> dict[str, Any]:
+        """Open the socket and return the ``hello`` frame."""
+        self._socket = await websockets.connect(self.url, origin=self.origin, max_size=None)
+        self.hello = json.loads(await self._socket.recv())
+        self._reader = asyncio.create_task(self._read(self._socket))
+        self._connected.set()
+        return self.hello
+
+    async def close(self) -> None:
+        """Close the socket and stop reconnecting."""
+        self._closing = True
+        if self._socket is not None:
+            await self._socket.close()
+        if self._reader is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)
+
+    async def subscribe(self, topic: str, since: str | None = None) -> dict[str, Any]:
+        """Subscribe to ``topic``; return the ``subscribed`` frame or raise HubError."""
+        frame: dict[str, Any] = {"type": "subscribe", "topic": topic}
+        if since is not None:
+            frame["since"] = since
+        reply = await self.request(frame)
+        self.topics.add(topic)
+        return reply
+
+    async def unsubscribe(self, topic: str) -> dict[str, Any]:
+        """Unsubscribe from ``topic``; return the ``unsubscribed`` frame or raise HubError."""
+        self.topics.discard(topic)
+        return await self.request({"type": "unsubscribe", "topic": topic})
+
+    async def publish(self, topic: str, event: str, data: Any = None) -> dict[str, Any]:
+        """Publish to a topic that allows it; return the ``published`` frame or raise HubError."""
+        return await self.request({"type": "publish", "topic": topic, "event": event, "data": data})
+
+    async def ping(self) -> dict[str, Any]:
+        """Return the hub's ``pong``."""
+        return await self.request({"type": "ping"})
+
+    async def request(self, frame: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+        """Send ``frame`` with a fresh ``ref``; return the reply or raise HubError on an error frame."""
+        ref = next(self._refs)
+        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting[ref] = waiter
+        try:
+            await self.send_raw(json.dumps({**frame, "ref": ref}))
+            reply = await asyncio.wait_for(waiter, timeout)
+        finally:
+            self._waiting.pop(ref, None)
+        if reply.get("type") == "error":
+            raise HubError(reply)
+        return reply
+
+    async def send_raw(self, text: str | bytes) -> None:
+        """Send a frame as is (tests use it to send bad frames)."""
+        await self._connected.wait()
+        await self._socket.send(text)
+
+    async def next_frame(self, timeout: float = 10.0) -> dict[str, Any]:
+        """Return the next frame that answered no request (events, errors without ref...)."""
+        return await asyncio.wait_for(self.frames.get(), timeout)
+
+    async def next_event(self, timeout: float = 10.0) -> dict[str, Any]:
+        """Return the next ``event`` frame, skipping other unsolicited frames."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            frame = await self.next_frame(max(0.0, deadline - loop.time()))
+            if frame.get("type") == "event":
+                return frame
+
+    async def events(self) -> AsyncIterator[dict[str, Any]]:
+        """Yield ``event`` frames for ever (across reconnects)."""
+        while True:
+            frame = await self.frames.get()
+            if frame.get("type") == "event":
+                yield frame
+
+    async def __aenter__(self) -> HubClient:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        await self.close()
+
+    async def _read(self, socket: Any) -> None:
+        try:
+            async for text in socket:
+                frame = json.loads(text)
+                waiter = self._waiting.get(frame.get("ref"))
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(frame)
+                else:
+                    self.frames.put_nowait(frame)
+        except ConnectionClosed:
+            pass
+        self.close_code = socket.close_code
+        self._connected.clear()
+        if self.reconnect and not self._closing:
+            asyncio.create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        for attempt in itertools.count():
+            delay = min(self.max_backoff, 0.2 * 2**attempt) * random.uniform(0.5, 1.0)
+            await asyncio.sleep(delay)  # backoff between attempts, not a wait for an event
+            try:
+                await self.connect()
+                for topic in sorted(self.topics):
+                    await self.request({"type": "subscribe", "topic": topic})
+                return
+            except (OSError, ConnectionClosed, asyncio.TimeoutError, websockets.InvalidStatus) as error:
+                logger.info("Reconnecting to the hub failed (%s); retrying", error)
