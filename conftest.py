@@ -87,6 +87,8 @@ def live_hub(django_db_setup: Any, tmp_path_factory: pytest.TempPathFactory) -> 
     process = _start(command, log, lambda: _port_open(port), "Daphne")
     yield LiveHub(port)
     _stop(process)
+    # A consumer that crashed shows up only here: fail loudly rather than as a timeout.
+    assert "Traceback" not in log.read_text(), log.read_text()[-5000:]
 
 
 @pytest.fixture(scope="session")

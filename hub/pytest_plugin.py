@@ -28,6 +28,8 @@ def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> 
     namespace = f"hubtest{os.getpid()}"
     os.environ.setdefault("HUB_REDIS_PREFIX", namespace)
     os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", namespace)
+    # Chat rooms keep 100 events in production; the replay tests send 200 to one.
+    os.environ.setdefault("HUB_TOPIC_HISTORY", "chat.{room}=250")
 
 
 def pytest_unconfigure(config: Any) -> None:

@@ -5,7 +5,8 @@
         async for frame in hub.events():
             print(frame["event"], frame["data"])
 
-It reconnects with exponential backoff and jitter and resubscribes its topics.
+It reconnects with exponential backoff and jitter, resubscribes its topics, and
+resumes every stream from the last event id it received (the hub replays the gap).
 """
 
 from __future__ import annotations
@@ -49,12 +50,14 @@ class HubClient:
         reconnect: bool = True,
         max_backoff: float = 10.0,
     ):
-        self.url = f"{url}{'&' if '?' in url else '?'}{urlencode({'token': token})}" if token else url
+        self.base_url = url
+        self.token = token
         self.origin = origin
         self.reconnect = reconnect
         self.max_backoff = max_backoff
         self.hello: dict[str, Any] | None = None
         self.topics: set[str] = set()
+        self.last_ids: dict[str, str] = {}
         self.frames: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.close_code: int | None = None
         self._refs = itertools.count(1)
@@ -63,6 +66,20 @@ class HubClient:
         self._reader: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
         self._closing = False
+
+    @property
+    def url(self) -> str:
+        """The URL to connect to, with the token and the user stream's last id."""
+        query = {}
+        if self.token:
+            query["token"] = self.token
+        if self.hello and self.hello.get("user") is not None:
+            last = self.last_ids.get(f"user.{self.hello['user']}")
+            if last:
+                query["since"] = last
+        if not query:
+            return self.base_url
+        return f"{self.base_url}{'&' if '?' in self.base_url else '?'}{urlencode(query)}"
 
     async def connect(self) -> dict[str, Any]:
         """Open the socket and return the ``hello`` frame."""
@@ -152,6 +169,8 @@ class HubClient:
         try:
             async for text in socket:
                 frame = json.loads(text)
+                if frame.get("type") == "event" and frame.get("id"):
+                    self.last_ids[frame["topic"]] = frame["id"]
                 waiter = self._waiting.get(frame.get("ref"))
                 if waiter is not None and not waiter.done():
                     waiter.set_result(frame)
@@ -171,7 +190,17 @@ class HubClient:
             try:
                 await self.connect()
                 for topic in sorted(self.topics):
-                    await self.request({"type": "subscribe", "topic": topic})
+                    await self._resubscribe(topic)
                 return
             except (OSError, ConnectionClosed, asyncio.TimeoutError, websockets.InvalidStatus) as error:
                 logger.info("Reconnecting to the hub failed (%s); retrying", error)
+
+    async def _resubscribe(self, topic: str) -> None:
+        frame = {"type": "subscribe", "topic": topic}
+        if topic in self.last_ids:
+            frame["since"] = self.last_ids[topic]
+        try:
+            await self.request(frame)
+        except HubError as error:
+            logger.warning("Could not resubscribe to %s: %s", topic, error)
+            self.topics.discard(topic)

@@ -11,6 +11,7 @@ import logging
 import time
 import uuid
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -46,6 +47,8 @@ class HubConsumer(AsyncWebsocketConsumer):
             await self.close(protocol.CLOSE_ANONYMOUS_REFUSED)
             return
         self.connection_id = uuid.uuid4().hex
+        # stream -> (sequence, id) of the last event sent on it; never send one at or below.
+        self.last_sent: dict[str, tuple[tuple[int, int], str]] = {}
         self.topics: dict[str, str] = {}
         self.authorized: set[str] = set()
         self.tokens = float(settings.HUB_RATE_BURST)
@@ -63,6 +66,9 @@ class HubConsumer(AsyncWebsocketConsumer):
             "heartbeat": settings.HUB_HEARTBEAT,
         }
         await self.send(text_data=protocol.encode(hello))
+        since = parse_qs(self.scope.get("query_string", b"").decode("latin1")).get("since")
+        if self.user_id is not None and since and protocol.is_event_id(since[0]):
+            await self._replay(groups.user_stream(self.user_id), groups.user_group(self.user_id), since[0])
 
     async def disconnect(self, code: int) -> None:
         """Leave the topic groups (the standing ones are left by Channels)."""
@@ -105,8 +111,8 @@ class HubConsumer(AsyncWebsocketConsumer):
         """Join a topic's group after checking the name, the cap and the topic's authorization."""
         name = frame["topic"]
         since = frame.get("since")
-        if since is not None and not isinstance(since, str):
-            await self._refuse(protocol.BAD_FRAME, '"since" must be an event id (a string)', ref)
+        if since is not None and not protocol.is_event_id(since):
+            await self._refuse(protocol.BAD_FRAME, '"since" must be an event id such as "1732400000000-0"', ref)
             return
         if name not in self.topics and len(self.topics) >= settings.HUB_MAX_SUBSCRIPTIONS:
             await self._refuse(
@@ -119,8 +125,13 @@ class HubConsumer(AsyncWebsocketConsumer):
             return
         if name not in self.topics:
             self.topics[name] = groups.topic_group(name)
+            # Joined before the history is read, so no event falls between the two.
             await self.channel_layer.group_add(self.topics[name], self.channel_name)
         await self.send(text_data=protocol.encode({"type": "subscribed", "topic": name, "ref": ref}))
+        if since is not None:
+            await self._replay(name, self.topics[name], since)
+        elif registry.resolve(name)[0].retain:
+            await self._replay(name, self.topics[name], None)
 
     async def frame_unsubscribe(self, frame: dict, ref: Any) -> None:
         """Leave a topic's group."""
@@ -130,6 +141,7 @@ class HubConsumer(AsyncWebsocketConsumer):
             await self._refuse(protocol.NOT_SUBSCRIBED, "not subscribed to %r" % (name,), ref)
             return
         await self.channel_layer.group_discard(group, self.channel_name)
+        self.last_sent.pop(name, None)
         await self.send(text_data=protocol.encode({"type": "unsubscribed", "topic": name, "ref": ref}))
 
     async def frame_ping(self, frame: dict, ref: Any) -> None:
@@ -158,11 +170,31 @@ class HubConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=protocol.encode({"type": "published", "topic": name, "id": event_id, "ref": ref}))
 
     async def hub_event(self, message: dict) -> None:
-        """Relay an event; the frame is encoded once per process and shared by its connections."""
+        """Relay an event unless already sent; the frame is encoded once per process."""
+        event_id = message.get("id")
+        if event_id is not None:
+            sequence = message.get("_sequence")
+            if sequence is None:
+                sequence = message["_sequence"] = protocol.sequence(event_id)
+            stream = message["topic"]
+            last = self.last_sent.get(stream)
+            if last is not None and sequence <= last[0]:
+                return  # already replayed from history
+            self.last_sent[stream] = (sequence, event_id)
         frame = message.get("_frame")
         if frame is None:
             frame = message["_frame"] = protocol.event(message)
         await self.send(text_data=frame)
+
+    async def hub_resync(self, message: dict) -> None:
+        """Redis was unreachable: replay each stream from the last event sent on it."""
+        streams = dict(self.topics)
+        if self.user_id is not None:
+            streams[groups.user_stream(self.user_id)] = groups.user_group(self.user_id)
+        for stream, group in streams.items():
+            last = self.last_sent.get(stream)
+            if last is not None:
+                await self._replay(stream, group, last[1])
 
     async def hub_logout(self, message: dict) -> None:
         """Close this connection if it belongs to the session that logged out."""
@@ -172,6 +204,17 @@ class HubConsumer(AsyncWebsocketConsumer):
     async def hub_overflow(self, message: dict) -> None:
         """Close a connection that fell too far behind; the client reconnects and catches up."""
         await self.close(protocol.CLOSE_TOO_SLOW)
+
+    async def _replay(self, stream: str, group: str, since: str | None) -> None:
+        """Send the events of ``group`` after ``since`` (or its latest one); ``reset`` first if some are gone."""
+        complete, events = await self.channel_layer.read_history(group, since)
+        if not complete:
+            self.last_sent.pop(stream, None)
+            await self.send(text_data=protocol.encode({"type": "reset", "topic": stream}))
+        elif since is not None:
+            self.last_sent[stream] = (protocol.sequence(since), since)
+        for event in events:
+            await self.hub_event(event)
 
     async def _authorized(self, name: Any, ref: Any, publishing: bool = False) -> bool:
         try:

@@ -79,10 +79,18 @@ def is_valid_event_name(event: object) -> bool:
     return isinstance(event, str) and bool(_EVENT_NAME.match(event))
 
 
-def event_message(*, stream: str, event: str, data: object, ts: int, sender: object = None) -> dict:
-    """Return the channel-layer message that the consumer relays as an ``event`` frame."""
+# The sender of events published by the server (views, tasks): no "sender" key at all.
+SERVER = object()
+
+
+def event_message(*, stream: str, event: str, data: object, ts: int, sender: object = SERVER) -> dict:
+    """Return the channel-layer message that the consumer relays as an ``event`` frame.
+
+    ``sender`` is the publishing client's ``{"id", "username"}`` or None for a visitor;
+    events published by the server leave it out.
+    """
     message = {"type": EVENT_TYPE, "topic": stream, "event": event, "data": data, "ts": ts}
-    if sender is not None:
+    if sender is not SERVER:
         message["sender"] = sender
     return message
 

@@ -2,11 +2,14 @@
 
 1. ``group_send(group, message, history=History(...))`` appends the message to a Redis
    stream and publishes it in one Lua script, so that the event id is assigned by
-   Redis and live delivery follows id order.
+   Redis and live delivery follows id order; ``read_history`` reads it back.
 2. A message arriving from Redis is decoded once per process, not once per member
    channel, and the same dict goes to every local member (frames are then encoded once).
 3. Each channel's queue is bounded: a channel that falls behind gets ``hub.overflow``
    instead of growing the process without limit.
+4. ``group_add`` returns once Redis has confirmed the subscription, so a history read
+   after it cannot miss an event; after a lost Redis connection comes back, every local
+   channel gets ``hub.resync`` to replay what it may have missed.
 
 Messages are JSON so that the script can splice the id into the published message.
 """
@@ -26,6 +29,8 @@ from django.core.exceptions import ImproperlyConfigured
 logger = logging.getLogger(__name__)
 
 OVERFLOW_TYPE = "hub.overflow"
+RESYNC_TYPE = "hub.resync"
+_CONFIRM_TIMEOUT = 5.0
 
 # KEYS[1]: stream; ARGV: pub/sub channel, JSON object without id, max length, ttl.
 _APPEND_AND_PUBLISH = """
@@ -33,6 +38,19 @@ local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[3], '*', 'm', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('PUBLISH', ARGV[1], '{"id":"' .. id .. '",' .. string.sub(ARGV[2], 2))
 return id
+"""
+
+# KEYS[1]: stream; ARGV[1]: an event id, or "" for the latest event only.
+# Returns {complete, entries}: complete is 0 when ARGV[1] is no longer in the stream
+# (trimmed, expired, or Redis lost it), and then entries is all that is left.
+_READ_HISTORY = """
+if ARGV[1] == '' then
+  return {1, redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)}
+end
+if #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) == 0 then
+  return {0, redis.call('XRANGE', KEYS[1], '-', '+')}
+end
+return {1, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+')}
 """
 
 
@@ -96,6 +114,38 @@ class HubLoopLayer(RedisPubSubLoopLayer):
             stream, group_channel, payload, history
         )
 
+    async def read_history(self, group: str, since: str | None) -> tuple[bool, list[dict]]:
+        """Return ``(complete, events)``: the group's events after ``since``, in order.
+
+        With ``since`` None, the latest event only. ``complete`` is False when ``since``
+        is no longer in the history: ``events`` is then everything still kept.
+        """
+        stream = f"{self.prefix}:history:{group}"
+        complete, entries = await self._get_shard(self._get_group_channel_name(group)).read_history(
+            stream, since or ""
+        )
+        events = []
+        for event_id, fields in entries:
+            event = json.loads(dict(zip(fields[::2], fields[1::2]))[b"m"])
+            event["id"] = event_id.decode()
+            events.append(event)
+        return bool(complete), events
+
+    def resync(self) -> None:
+        """Tell every local channel to replay what it may have missed while Redis was away."""
+        for channel in list(self.channels):
+            self.deliver(channel, {"type": RESYNC_TYPE})
+
+    def deliver(self, channel: str, message: dict) -> None:
+        """Queue ``message`` for a local channel, or overflow it if its queue is full."""
+        queue = self.channels.get(channel)
+        if queue is None:
+            return
+        try:
+            queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self.overflow(channel)
+
     def overflow(self, channel: str) -> None:
         """Replace a full channel's backlog with one ``hub.overflow`` message."""
         queue = self.channels[channel]
@@ -111,6 +161,71 @@ class _HubShard(RedisSingleShardConnection):
     """One Redis connection pair of a loop layer: decodes each message once."""
 
     _script: Any = None
+    _reader: Any = None
+
+    def __init__(self, host: Any, channel_layer: HubLoopLayer):
+        super().__init__(host, channel_layer)
+        self._confirmations: dict[str, asyncio.Future[None]] = {}
+        self._resubscribed = 0
+
+    async def subscribe(self, channel: str) -> None:
+        """Subscribe to ``channel`` and wait until Redis confirms it."""
+        async with self._lock:
+            waiter = self._confirmations.get(channel)
+            if waiter is None and channel not in self._subscribed_to:
+                self._ensure_redis()
+                self._ensure_receiver()
+                waiter = asyncio.get_running_loop().create_future()
+                self._confirmations[channel] = waiter
+                await self._pubsub.subscribe(channel)
+                self._subscribed_to.add(channel)
+        if waiter is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(waiter), _CONFIRM_TIMEOUT)
+            finally:
+                if self._confirmations.get(channel) is waiter and waiter.done():
+                    del self._confirmations[channel]
+
+    async def read_history(self, stream: str, since: str) -> list:
+        """Run the history script (see ``_READ_HISTORY``)."""
+        async with self._lock:
+            self._ensure_redis()
+            if self._reader is None or self._reader.registered_client is not self._redis:
+                self._reader = self._redis.register_script(_READ_HISTORY)
+            return await self._reader(keys=[stream], args=[since])
+
+    async def _do_receiving(self) -> None:
+        while True:
+            try:
+                if self._pubsub and self._pubsub.subscribed:
+                    self._dispatch(await self._pubsub.get_message(timeout=0.1))
+                else:
+                    await asyncio.sleep(0.1)
+            except (asyncio.CancelledError, asyncio.TimeoutError, GeneratorExit):
+                raise
+            except Exception:
+                logger.exception("Redis pub/sub connection lost; retrying every second")
+                await asyncio.sleep(1)  # back off before reconnecting
+
+    def _dispatch(self, message: dict | None) -> None:
+        if message is None:
+            return
+        if message["type"] == "subscribe":
+            name = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
+            waiter = self._confirmations.pop(name, None)
+            if waiter is not None:
+                if not waiter.done():
+                    waiter.set_result(None)
+                return
+            # redis-py re-subscribes every channel after it reconnects; once all are
+            # back, events published meanwhile can only be found in the history.
+            self._resubscribed += 1
+            if self._resubscribed >= len(self._subscribed_to):
+                self._resubscribed = 0
+                logger.warning("Redis pub/sub subscriptions restored; local channels resync from history.")
+                self.channel_layer.resync()
+        elif message["type"] == "message":
+            self._receive_message(message)
 
     async def append_and_publish(self, stream: str, channel: str, payload: str, history: History) -> str:
         """Run the append-and-publish script; return the id Redis gave the event."""
@@ -136,10 +251,4 @@ class _HubShard(RedisSingleShardConnection):
             return
         decoded = layer.channel_layer.deserialize(message["data"])
         for channel in targets:
-            queue = layer.channels.get(channel)
-            if queue is None:
-                continue
-            try:
-                queue.put_nowait(decoded)
-            except asyncio.QueueFull:
-                layer.overflow(channel)
+            layer.deliver(channel, decoded)

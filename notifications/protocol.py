@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 # Error codes of "error" frames. The connection stays open after each of them.
@@ -23,6 +24,8 @@ CLOSE_ANONYMOUS_REFUSED = 4003
 CLOSE_TOO_SLOW = 4008
 CLOSE_TOO_LARGE = 4009
 CLOSE_FLOOD = 4029
+
+_EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -50,3 +53,14 @@ def event(message: dict[str, Any]) -> str:
     if "sender" in message:
         frame["sender"] = message["sender"]
     return _compact(frame)
+
+
+def is_event_id(value: Any) -> bool:
+    """Tell whether ``value`` looks like an event id (a Redis stream id, "<ms>-<n>")."""
+    return isinstance(value, str) and bool(_EVENT_ID.match(value))
+
+
+def sequence(event_id: str) -> tuple[int, int]:
+    """Return an event id as a tuple that orders like the ids do."""
+    ms, _, n = event_id.partition("-")
+    return int(ms), int(n)

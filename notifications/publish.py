@@ -31,7 +31,7 @@ def to_user(user: Any, event: str, data: Any = None) -> None:
 
 def to_topic(topic: str, event: str, data: Any = None) -> None:
     """Send ``event`` to the subscribers of ``topic``, after commit; raise InvalidTopic if undeclared."""
-    _on_commit(*_topic_args(topic, event, data, None))
+    _on_commit(*_topic_args(topic, event, data, groups.SERVER))
 
 
 def broadcast(event: str, data: Any = None, *, audience: Any = groups.EVERYONE) -> None:
@@ -44,7 +44,7 @@ async def ato_user(user: Any, event: str, data: Any = None) -> str:
     return await _send(*_user_args(user, event, data))
 
 
-async def ato_topic(topic: str, event: str, data: Any = None, *, sender: Any = None) -> str:
+async def ato_topic(topic: str, event: str, data: Any = None, *, sender: Any = groups.SERVER) -> str:
     """Send ``event`` to ``topic``'s subscribers now, from async code; return the event id."""
     return await _send(*_topic_args(topic, event, data, sender))
 
@@ -64,20 +64,21 @@ def _user_args(user: Any, event: str, data: Any) -> tuple[str, dict, History]:
     user_id = getattr(user, "pk", user)
     if isinstance(user_id, bool) or not isinstance(user_id, int):
         raise PublishError("user must be a user or an integer id, not %r" % (user,))
-    return groups.user_group(user_id), _message(groups.user_stream(user_id), event, data, None), _default_history()
+    message = _message(groups.user_stream(user_id), event, data, groups.SERVER)
+    return groups.user_group(user_id), message, _default_history()
 
 
 def _topic_args(topic: str, event: str, data: Any, sender: Any) -> tuple[str, dict, History]:
     declared, _params = registry.resolve(topic)
-    history = _default_history()
-    if declared.history is not None:
-        history = History(size=declared.history, ttl=history.ttl)
+    default = _default_history()
+    size = settings.HUB_TOPIC_HISTORY.get(declared.pattern, declared.history) or default.size
+    history = History(size=size, ttl=default.ttl)
     return groups.topic_group(topic), _message(topic, event, data, sender), history
 
 
 def _broadcast_args(event: str, data: Any, audience: Any) -> tuple[str, dict, History]:
     name = _audience_name(audience)
-    message = _message(groups.broadcast_stream(name), event, data, None)
+    message = _message(groups.broadcast_stream(name), event, data, groups.SERVER)
     return groups.audience_group(name), message, _default_history()
 
 

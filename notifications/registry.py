@@ -40,6 +40,7 @@ class Topic:
     authorize: Authorize
     client_publish: bool = False
     history: int | None = None
+    retain: bool = False
     regex: re.Pattern[str] = field(compare=False, repr=False, default=re.compile(""))
 
     def match(self, name: str) -> dict[str, str] | None:
@@ -51,13 +52,18 @@ class Topic:
 _topics: dict[str, Topic] = {}
 
 
-def topic(pattern: str, *, client_publish: bool = False, history: int | None = None) -> Callable[[Authorize], Authorize]:
-    """Declare a topic; the decorated ``authorize(user, **params) -> bool`` runs at subscribe."""
+def topic(
+    pattern: str, *, client_publish: bool = False, history: int | None = None, retain: bool = False
+) -> Callable[[Authorize], Authorize]:
+    """Declare a topic; the decorated ``authorize(user, **params) -> bool`` runs at subscribe.
+
+    ``history`` overrides HUB_HISTORY_SIZE; ``retain`` sends a new subscriber the latest event first.
+    """
 
     def register(authorize: Authorize) -> Authorize:
         if pattern in _topics:
             raise ImproperlyConfigured("Topic %r is declared twice." % pattern)
-        _topics[pattern] = Topic(pattern, authorize, client_publish, history, _compile(pattern))
+        _topics[pattern] = Topic(pattern, authorize, client_publish, history, retain, _compile(pattern))
         return authorize
 
     return register

@@ -13,7 +13,7 @@ def chat_room(user: Any, room: str) -> bool:
     return True
 
 
-@topic("dashboard.{name}", history=1)
+@topic("dashboard.{name}", history=1, retain=True)
 def dashboard(user: Any, name: str) -> bool:
     """Dashboards need the ``notifications.view_dashboard`` permission."""
     return user.is_authenticated and user.has_perm("notifications.view_dashboard")

@@ -90,11 +90,13 @@ REDIS_URL = env.str("REDIS_URL", default="") or (
 # Prefix of every Redis key and pub/sub channel the hub uses, so that several hubs
 # (or a test run) can share one Redis.
 HUB_REDIS_PREFIX = env.str("HUB_REDIS_PREFIX", default="hub")
+# Messages a connection may have waiting before it is closed as too slow (4008).
+HUB_QUEUE_SIZE = env.int("HUB_QUEUE_SIZE", default=1000)
 
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "notifications.layers.HubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": HUB_REDIS_PREFIX},
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": HUB_REDIS_PREFIX, "queue_size": HUB_QUEUE_SIZE},
     },
 }
 
@@ -107,8 +109,10 @@ HUB_MAX_SUBSCRIPTIONS = env.int("HUB_MAX_SUBSCRIPTIONS", default=50)
 HUB_RATE_LIMIT = env.float("HUB_RATE_LIMIT", default=20.0)
 HUB_RATE_BURST = env.int("HUB_RATE_BURST", default=40)
 HUB_TOKEN_MAX_AGE = env.int("HUB_TOKEN_MAX_AGE", default=3600)
-HUB_HISTORY_SIZE = env.int("HUB_HISTORY_SIZE", default=100)
-HUB_HISTORY_TTL = env.int("HUB_HISTORY_TTL", default=24 * 3600)
+HUB_HISTORY_SIZE = env.int("HUB_HISTORY_SIZE", default=500)
+HUB_HISTORY_TTL = env.int("HUB_HISTORY_TTL", default=3600)
+# Per-pattern history sizes over the declared ones, e.g. "chat.{room}=200,dashboard.{name}=1".
+HUB_TOPIC_HISTORY = env.dict("HUB_TOPIC_HISTORY", cast={"value": int}, default={})
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)

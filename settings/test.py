@@ -1,5 +1,7 @@
 """Test settings: the local ones, a SQLite file that subprocesses can open, fast hashing."""
 
+import os
+
 from .base import STATE_DIR, env
 from .local import *  # noqa: F403
 
@@ -8,8 +10,9 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # A file, not memory, so that Daphne and Celery subprocesses see the same rows.
-    DATABASES["default"]["TEST"]["NAME"] = str(STATE_DIR / "test.sqlite3")
+    # A file, not memory, so that Daphne and Celery subprocesses see the same rows;
+    # one per run, so that concurrent runs do not share it.
+    DATABASES["default"]["TEST"]["NAME"] = str(STATE_DIR / f"test-{os.getpid()}.sqlite3")
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -48,4 +48,4 @@ def test_publishing_from_sync_code_reuses_one_connection() -> None:
         publish.to_topic("chat.count", "tick", {"n": n})
     assert len(server.client_list()) == before
     key = f"{settings.HUB_REDIS_PREFIX}:history:hub.topic.chat.count"
-    assert server.xlen(key) == 100  # the chat topic keeps its last 100
+    assert server.xlen(key) == settings.HUB_TOPIC_HISTORY["chat.{room}"] == 250
