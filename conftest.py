@@ -42,14 +42,17 @@ def _test_database_url() -> str:
     return f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-def subprocess_env() -> dict[str, str]:
+def subprocess_env(**overrides: str) -> dict[str, str]:
     """Return the environment for a hub process that shares this run's Redis and test database."""
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.test", "DATABASE_URL": _test_database_url()}
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.test", "DATABASE_URL": _test_database_url(), **overrides}
 
 
-def _start(command: list[str], log: Path, ready: Any, what: str, timeout: float = 30.0) -> subprocess.Popen[bytes]:
-    handle = log.open("wb")
-    process = subprocess.Popen(command, cwd=ROOT, env=subprocess_env(), stdout=handle, stderr=subprocess.STDOUT)
+def start_process(
+    command: list[str], log: Path, ready: Any, what: str, timeout: float = 30.0, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` logging to ``log``; return once ``ready()`` is true (or raise with the log)."""
+    handle = log.open("ab")
+    process = subprocess.Popen(command, cwd=ROOT, env=env or subprocess_env(), stdout=handle, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     while not ready():
         if process.poll() is not None or time.monotonic() > deadline:
@@ -59,7 +62,8 @@ def _start(command: list[str], log: Path, ready: Any, what: str, timeout: float 
     return process
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Terminate ``process`` (kill it if it lingers) and reap it."""
     process.terminate()
     try:
         process.wait(10)
@@ -68,7 +72,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def _port_open(port: int) -> bool:
+def port_open(port: int) -> bool:
+    """Tell whether something accepts TCP connections on 127.0.0.1:``port``."""
     import socket
 
     try:
@@ -78,15 +83,19 @@ def _port_open(port: int) -> bool:
         return False
 
 
+def daphne_command(port: int) -> list[str]:
+    """Return the command that serves the hub with Daphne on ``port``."""
+    return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "hub.asgi:application"]
+
+
 @pytest.fixture(scope="session")
 def live_hub(django_db_setup: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
     """Serve the hub with Daphne on a free port for the whole session."""
     port = free_port()
     log = tmp_path_factory.mktemp("daphne") / "daphne.log"
-    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "hub.asgi:application"]
-    process = _start(command, log, lambda: _port_open(port), "Daphne")
+    process = start_process(daphne_command(port), log, lambda: port_open(port), "Daphne")
     yield LiveHub(port)
-    _stop(process)
+    stop_process(process)
     # A consumer that crashed shows up only here: fail loudly rather than as a timeout.
     assert "Traceback" not in log.read_text(), log.read_text()[-5000:]
 
@@ -99,9 +108,9 @@ def celery_worker(django_db_setup: Any, tmp_path_factory: pytest.TempPathFactory
         sys.executable, "-m", "celery", "-A", "workers", "worker", "--pool", "prefork", "--concurrency", "1",
         "--without-gossip", "--without-mingle", "--loglevel", "INFO",
     ]  # fmt: skip
-    process = _start(command, log, lambda: log.exists() and b" ready." in log.read_bytes(), "Celery worker")
+    process = start_process(command, log, lambda: log.exists() and b" ready." in log.read_bytes(), "Celery worker")
     yield log
-    _stop(process)
+    stop_process(process)
 
 
 @pytest.fixture

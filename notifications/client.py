@@ -162,7 +162,9 @@ class HubClient:
         await self.connect()
         return self
 
-    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.close()
 
     async def _read(self, socket: Any) -> None:
@@ -192,7 +194,7 @@ class HubClient:
                 for topic in sorted(self.topics):
                     await self._resubscribe(topic)
                 return
-            except (OSError, ConnectionClosed, asyncio.TimeoutError, websockets.InvalidStatus) as error:
+            except (TimeoutError, OSError, ConnectionClosed, websockets.InvalidStatus) as error:
                 logger.info("Reconnecting to the hub failed (%s); retrying", error)
 
     async def _resubscribe(self, topic: str) -> None:

@@ -11,3 +11,7 @@ class InvalidTopic(ValueError):
 
 class InvalidToken(ValueError):
     """A hub token is forged, malformed, expired or belongs to no active user."""
+
+
+class HubUnavailable(ConnectionError):
+    """Redis could not be reached to publish; nothing was sent. Safe to retry."""

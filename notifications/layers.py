@@ -110,9 +110,7 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         group_channel = self._get_group_channel_name(group)
         payload = json.dumps(message, separators=(",", ":"))
         stream = f"{self.prefix}:history:{group}"
-        return await self._get_shard(group_channel).append_and_publish(
-            stream, group_channel, payload, history
-        )
+        return await self._get_shard(group_channel).append_and_publish(stream, group_channel, payload, history)
 
     async def read_history(self, group: str, since: str | None) -> tuple[bool, list[dict]]:
         """Return ``(complete, events)``: the group's events after ``since``, in order.
@@ -121,12 +119,10 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         is no longer in the history: ``events`` is then everything still kept.
         """
         stream = f"{self.prefix}:history:{group}"
-        complete, entries = await self._get_shard(self._get_group_channel_name(group)).read_history(
-            stream, since or ""
-        )
+        complete, entries = await self._get_shard(self._get_group_channel_name(group)).read_history(stream, since or "")
         events = []
         for event_id, fields in entries:
-            event = json.loads(dict(zip(fields[::2], fields[1::2]))[b"m"])
+            event = json.loads(dict(zip(fields[::2], fields[1::2], strict=True))[b"m"])
             event["id"] = event_id.decode()
             events.append(event)
         return bool(complete), events
@@ -201,7 +197,7 @@ class _HubShard(RedisSingleShardConnection):
                     self._dispatch(await self._pubsub.get_message(timeout=0.1))
                 else:
                     await asyncio.sleep(0.1)
-            except (asyncio.CancelledError, asyncio.TimeoutError, GeneratorExit):
+            except (TimeoutError, asyncio.CancelledError, GeneratorExit):
                 raise
             except Exception:
                 logger.exception("Redis pub/sub connection lost; retrying every second")

@@ -16,9 +16,10 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+from redis.exceptions import RedisError
 
 from notifications import bridge, groups, registry
-from notifications.exceptions import PublishError
+from notifications.exceptions import HubUnavailable, PublishError
 from notifications.layers import History
 
 __all__ = ["abroadcast", "ato_topic", "ato_user", "broadcast", "close_session", "to_topic", "to_user"]
@@ -57,7 +58,7 @@ async def abroadcast(event: str, data: Any = None, *, audience: Any = groups.EVE
 def close_session(user: Any, session_key: str) -> None:
     """Close the hub connections that the browser session ``session_key`` of ``user`` opened."""
     group = groups.user_group(getattr(user, "pk", user))
-    bridge.run(get_channel_layer().group_send(group, groups.logout_message(session_key)))
+    bridge.run(_send(group, groups.logout_message(session_key), None))
 
 
 def _user_args(user: Any, event: str, data: Any) -> tuple[str, dict, History]:
@@ -127,5 +128,8 @@ def _send_now(group: str, message: dict, history: History) -> None:
     bridge.run(_send(group, message, history))
 
 
-async def _send(group: str, message: dict, history: History) -> str:
-    return await get_channel_layer().group_send(group, message, history=history)
+async def _send(group: str, message: dict, history: History | None) -> str:
+    try:
+        return await get_channel_layer().group_send(group, message, history=history)
+    except RedisError as error:
+        raise HubUnavailable("could not publish to %s: %s" % (group, error)) from error

@@ -88,7 +88,5 @@ def resolve(name: Any) -> tuple[Topic, dict[str, str]]:
 def _compile(pattern: str) -> re.Pattern[str]:
     parts = _PLACEHOLDER.split(pattern)
     # split() alternates literal text and placeholder names.
-    regex = "".join(
-        f"(?P<{part}>{_PARAM})" if index % 2 else re.escape(part) for index, part in enumerate(parts)
-    )
+    regex = "".join(f"(?P<{part}>{_PARAM})" if index % 2 else re.escape(part) for index, part in enumerate(parts))
     return re.compile(f"^{regex}$")

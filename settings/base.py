@@ -82,9 +82,7 @@ WHITENOISE_USE_FINDERS = True
 # Unset, it is the embedded Redis that `manage.py runhub` started, if one is running.
 _EMBEDDED_REDIS_FILE = STATE_DIR / "redis.url"
 REDIS_URL = env.str("REDIS_URL", default="") or (
-    _EMBEDDED_REDIS_FILE.read_text().strip()
-    if _EMBEDDED_REDIS_FILE.exists()
-    else "redis://127.0.0.1:6379/0"
+    _EMBEDDED_REDIS_FILE.read_text().strip() if _EMBEDDED_REDIS_FILE.exists() else "redis://127.0.0.1:6379/0"
 )
 
 # Prefix of every Redis key and pub/sub channel the hub uses, so that several hubs

@@ -72,10 +72,17 @@ async def test_subscribe_publish_ping_unsubscribe(visitor: WebsocketCommunicator
     assert await ask(visitor, {"type": "subscribe", "topic": "chat.room1", "ref": "a"}) == {
         "type": "subscribed", "topic": "chat.room1", "ref": "a",
     }  # fmt: skip
-    published = await ask(visitor, {"type": "publish", "topic": "chat.room1", "event": "message", "data": {"text": "hi"}, "ref": 7})
+    published = await ask(
+        visitor, {"type": "publish", "topic": "chat.room1", "event": "message", "data": {"text": "hi"}, "ref": 7}
+    )
     assert published["type"] == "published" and published["ref"] == 7
     event = await visitor.receive_json_from(timeout=5)
-    assert (event["topic"], event["event"], event["data"], event["id"]) == ("chat.room1", "message", {"text": "hi"}, published["id"])
+    assert (event["topic"], event["event"], event["data"], event["id"]) == (
+        "chat.room1",
+        "message",
+        {"text": "hi"},
+        published["id"],
+    )
     assert event["sender"] is None
     assert await ask(visitor, {"type": "ping", "ref": 3}) == {"type": "pong", "ref": 3}
     assert (await ask(visitor, {"type": "unsubscribe", "topic": "chat.room1"}))["type"] == "unsubscribed"
@@ -157,7 +164,9 @@ async def test_subscription_cap() -> None:
         communicator, _hello = await open_socket()
         for room in "abc":
             assert (await ask(communicator, {"type": "subscribe", "topic": f"chat.{room}"}))["type"] == "subscribed"
-        assert (await ask(communicator, {"type": "subscribe", "topic": "chat.d"}))["code"] == protocol.TOO_MANY_SUBSCRIPTIONS
+        assert (await ask(communicator, {"type": "subscribe", "topic": "chat.d"}))[
+            "code"
+        ] == protocol.TOO_MANY_SUBSCRIPTIONS
         assert (await ask(communicator, {"type": "subscribe", "topic": "chat.a"}))["type"] == "subscribed"
         await communicator.disconnect()
 

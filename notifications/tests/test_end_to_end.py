@@ -145,7 +145,9 @@ async def test_logout_closes_that_sessions_sockets(live_hub: Any, users: dict) -
     await sync_to_async(browser.force_login)(users["alice"])
     cookie = f"sessionid={browser.cookies['sessionid'].value}"
     origin = f"http://127.0.0.1:{live_hub.port}"
-    async with websockets.connect(live_hub.ws_url, origin=origin, additional_headers={"Cookie": cookie}) as session_socket:
+    async with websockets.connect(
+        live_hub.ws_url, origin=origin, additional_headers={"Cookie": cookie}
+    ) as session_socket:
         async with client_for(live_hub, users["alice"]) as token_client:
             assert f'"user":{users["alice"].pk}' in await session_socket.recv()
             await sync_to_async(browser.logout)()
