@@ -88,6 +88,14 @@ def daphne_command(port: int) -> list[str]:
     return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "hub.asgi:application"]
 
 
+def uvicorn_command(port: int) -> list[str]:
+    """Return the command that serves the hub with Uvicorn (websockets protocol) on ``port``."""
+    return [
+        sys.executable, "-m", "uvicorn", "hub.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+        "--ws", "websockets-sansio", "--lifespan", "off", "--log-level", "warning",
+    ]  # fmt: skip
+
+
 @pytest.fixture(scope="session")
 def live_hub(django_db_setup: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
     """Serve the hub with Daphne on a free port for the whole session."""

@@ -58,7 +58,9 @@ class EmbeddedRedis:
             "--appendonly", "no",
             "--logfile", str(self.directory / "redis.log"),
         ]  # fmt: skip
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        # Its own process group: a terminal's Ctrl-C reaches the supervisor, which stops
+        # the hub's processes first and Redis last.
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, process_group=0)
         deadline = time.monotonic() + timeout
         while not self._answers():
             if self.process.poll() is not None:

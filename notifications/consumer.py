@@ -44,6 +44,8 @@ class HubConsumer(AsyncWebsocketConsumer):
         self.user = self.scope.get("user")
         self.user_id = self.user.pk if self.user is not None and self.user.is_authenticated else None
         if self.user_id is None and not settings.HUB_ALLOW_ANONYMOUS:
+            # Accepted first: a handshake refusal reaches browsers only as close code 1006.
+            await self.accept()
             await self.close(protocol.CLOSE_ANONYMOUS_REFUSED)
             return
         self.connection_id = uuid.uuid4().hex

@@ -99,7 +99,7 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         self._shards = [_HubShard(host, self) for host in decode_hosts(hosts)]
 
     async def _subscribe_to_channel(self, channel: str) -> None:
-        self.channels[channel] = asyncio.Queue(maxsize=self.channel_layer.queue_size)
+        self.channels[channel] = _ChannelQueue(maxsize=self.channel_layer.queue_size)
         await self._get_shard(channel).subscribe(channel)
 
     async def group_send(self, group: str, message: dict, history: History | None = None) -> str | None:
@@ -137,20 +137,30 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         queue = self.channels.get(channel)
         if queue is None:
             return
+        if queue.overflowed:
+            self.channel_layer.dropped += 1  # its consumer is closing; the client will replay
+            return
         try:
             queue.put_nowait(message)
         except asyncio.QueueFull:
             self.overflow(channel)
 
     def overflow(self, channel: str) -> None:
-        """Replace a full channel's backlog with one ``hub.overflow`` message."""
+        """Replace a full channel's backlog with one ``hub.overflow`` message; drop what follows."""
         queue = self.channels[channel]
-        dropped = queue.qsize()
+        dropped = queue.qsize() + 1
         while not queue.empty():
             queue.get_nowait()
         queue.put_nowait({"type": OVERFLOW_TYPE, "dropped": dropped})
+        queue.overflowed = True
         self.channel_layer.dropped += dropped
         logger.warning("Channel %s fell %d messages behind; it is told to close.", channel, dropped)
+
+
+class _ChannelQueue(asyncio.Queue):
+    """A channel's bounded queue; once it overflowed it takes nothing more."""
+
+    overflowed = False
 
 
 class _HubShard(RedisSingleShardConnection):

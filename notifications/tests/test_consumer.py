@@ -185,11 +185,13 @@ async def test_permission_grants_dashboard(alice: Any) -> None:
 
 
 async def test_visitors_refused_when_anonymous_is_off() -> None:
-    """With HUB_ALLOW_ANONYMOUS off a visitor's handshake is refused."""
+    """With HUB_ALLOW_ANONYMOUS off a visitor is closed with 4003 before any hello."""
     with override_settings(HUB_ALLOW_ANONYMOUS=False):
         communicator = WebsocketCommunicator(websocket_application, "/ws/", headers=[ORIGIN])
         connected, _code = await communicator.connect(timeout=5)
-        assert not connected
+        assert connected
+        closed = await communicator.receive_output(timeout=5)
+        assert (closed["type"], closed["code"]) == ("websocket.close", protocol.CLOSE_ANONYMOUS_REFUSED)
 
 
 @pytest.mark.parametrize("origin", [b"http://evil.example", b"null", b"https://127.0.0.1.evil.example"])

@@ -1,0 +1,1 @@
+"""Tests of the Django project: ASGI wiring, deployment files."""

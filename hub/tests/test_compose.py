@@ -1,0 +1,131 @@
+"""compose.yaml and the Dockerfile, checked without Docker: every command names real code and services."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from celery import Celery
+from django.core.management import get_commands
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
+SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+IMAGE_SERVICES = sorted(name for name, service in SERVICES.items() if "build" in service)
+
+
+def _steps(command: str | list[str]) -> list[list[str]]:
+    """Split a compose command into the argv of each program it runs (``sh -c "a && exec b"`` gives two)."""
+    argv = shlex.split(command) if isinstance(command, str) else list(command)
+    if argv[:2] != ["sh", "-c"]:
+        return [argv]
+    steps = [shlex.split(part) for part in argv[2].split("&&")]
+    return [step[1:] if step[0] == "exec" else step for step in steps]
+
+
+def _check_program(argv: list[str]) -> None:
+    """Fail unless ``argv`` runs Uvicorn, Daphne, Celery or manage.py on code that exists in this project."""
+    if argv[:2] == ["python", "-m"]:
+        argv = argv[2:]
+    if argv[0] == "uvicorn":
+        module_name, _, attribute = argv[1].partition(":")
+        assert hasattr(importlib.import_module(module_name), attribute), f"{argv[1]} does not exist"
+        assert argv[argv.index("--host") + 1] == "0.0.0.0", "Uvicorn must listen on every interface of the container"
+        assert argv[argv.index("--ws") + 1] == "websockets-sansio", "the slow-client bound needs backpressure"
+    elif argv[0] == "daphne":
+        module_name, _, attribute = argv[-1].partition(":")
+        assert hasattr(importlib.import_module(module_name), attribute), f"{argv[-1]} does not exist"
+        assert argv[argv.index("-b") + 1] == "0.0.0.0", "Daphne must listen on every interface of the container"
+    elif argv[0] == "celery":
+        app_module = argv[argv.index("-A") + 1]
+        app = getattr(importlib.import_module(app_module), "app", None)
+        assert isinstance(app, Celery), f"no Celery app in {app_module}"
+        assert argv[argv.index("-A") + 2] in ("worker", "beat")
+    elif argv[:2] == ["python", "manage.py"]:
+        assert (ROOT / "manage.py").exists()
+        assert argv[2] in get_commands(), f"manage.py has no {argv[2]!r} command"
+    else:
+        pytest.fail(f"unknown program in a compose command: {argv}")
+
+
+@pytest.mark.parametrize("name", IMAGE_SERVICES)
+def test_image_services_run_real_code(name: str) -> None:
+    """Each command of a service built from the Dockerfile names a module, app or command that exists."""
+    assert "command" in SERVICES[name], f"{name} has no command"
+    for argv in _steps(SERVICES[name]["command"]):
+        _check_program(argv)
+
+
+def test_dockerfile_default_command_runs_real_code() -> None:
+    """The image's own CMD (docker run without a command) names real code too."""
+    cmd = re.search(r"^CMD (\[.*\])$", DOCKERFILE, re.MULTILINE)
+    assert cmd is not None, "the Dockerfile has no exec-form CMD"
+    _check_program(json.loads(cmd.group(1)))
+
+
+def test_web_migrates_before_serving() -> None:
+    """The web service applies migrations, then execs Uvicorn."""
+    steps = _steps(SERVICES["web"]["command"])
+    assert steps[0] == ["python", "manage.py", "migrate", "--noinput"]
+    assert steps[-1][0] == "uvicorn"
+    assert {"web", "worker", "beat", "redis", "postgres"} <= set(SERVICES)
+
+
+@pytest.mark.parametrize("name", IMAGE_SERVICES)
+def test_image_services_point_at_real_settings_and_services(name: str) -> None:
+    """DJANGO_SETTINGS_MODULE is a module file; REDIS_URL and DATABASE_URL name services of this file."""
+    environment = SERVICES[name]["environment"]
+    settings_module = environment["DJANGO_SETTINGS_MODULE"]
+    assert settings_module == "settings.production"
+    spec = importlib.util.find_spec(settings_module)  # found, not imported: it needs real secrets
+    assert spec is not None and spec.origin is not None and spec.origin.endswith(".py")
+    for variable, scheme in (("REDIS_URL", "redis"), ("DATABASE_URL", "postgres")):
+        url = urlsplit(environment[variable])
+        assert url.scheme == scheme and url.hostname in SERVICES, f"{variable} names no service: {url.geturl()}"
+    assert environment["DJANGO_SECRET_KEY"].startswith("${DJANGO_SECRET_KEY:?"), "the secret must have no default"
+    assert environment["ALLOWED_HOSTS"].startswith("${ALLOWED_HOSTS")
+
+
+def test_depends_on_waits_for_healthy_services() -> None:
+    """Every depends_on target exists, has a healthcheck, and is waited for until healthy."""
+    for name, service in SERVICES.items():
+        depends_on = service.get("depends_on", {})
+        assert isinstance(depends_on, dict), f"{name}: depends_on needs conditions, not a list"
+        for target, rule in depends_on.items():
+            assert target in SERVICES, f"{name} depends on a missing service {target!r}"
+            assert "healthcheck" in SERVICES[target], f"{name} waits for {target}, which has no healthcheck"
+            assert rule == {"condition": "service_healthy"}, f"{name} -> {target}: {rule}"
+
+
+def test_web_healthcheck_is_valid_python() -> None:
+    """The web healthcheck runs ``python -c`` on a script that compiles and requests /."""
+    test = SERVICES["web"]["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"]
+    compile(test[3], "web healthcheck", "exec")
+    assert "http://127.0.0.1:8000/" in test[3]
+
+
+def test_dockerfile_installs_production_requirements_and_collects_static() -> None:
+    """The Dockerfile installs requirements/production.txt (which exists) and runs collectstatic in production."""
+    assert re.search(r"^FROM python:3\.11-slim\b", DOCKERFILE, re.MULTILINE)
+    assert re.search(r"pip install .*-r requirements/production\.txt", DOCKERFILE)
+    assert (ROOT / "requirements" / "production.txt").exists()
+    collect = re.search(r"^RUN (?:[^\n]*\\\n)*[^\n]*collectstatic[^\n]*", DOCKERFILE, re.MULTILINE)
+    assert collect is not None and "DJANGO_SETTINGS_MODULE=settings.production" in collect.group(0)
+
+
+def test_dockerignore_keeps_the_code_and_drops_local_state() -> None:
+    """.dockerignore leaves out the virtualenv and local state, but not what the services run."""
+    ignored = {line.strip().rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()}
+    needed = {"manage.py", "hub", "notifications", "settings", "workers", "tasks", "templates", "requirements"}
+    assert {".venv", ".hub", ".git", ".env"} <= ignored
+    assert not needed & ignored

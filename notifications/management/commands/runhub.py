@@ -1,0 +1,259 @@
+"""``manage.py runhub``: the whole hub on one machine, what ``make run`` calls.
+
+Starts Redis (embedded, unless REDIS_URL is set), migrates, seeds the demo users, then
+supervises Daphne, a Celery worker and Celery beat until Ctrl-C or until one of them dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, connections
+
+from hub.embedded_redis import EmbeddedRedis
+
+logger = logging.getLogger(__name__)
+
+_GRACE_SECONDS = 8.0  # between SIGTERM and SIGKILL for each child
+_POLL_SECONDS = 0.2  # how often the children are checked
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@dataclass
+class _Child:
+    """A supervised process, started in its own process group so that its own children go with it."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+
+
+class Command(BaseCommand):
+    help = "Serve the hub: Redis (embedded unless REDIS_URL is set), Daphne, a Celery worker and beat."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="Address Daphne binds (default 127.0.0.1).")
+        parser.add_argument("--port", type=int, default=8000, help="Port Daphne listens on (default 8000).")
+        parser.add_argument("--no-worker", action="store_true", help="Do not start a Celery worker.")
+        parser.add_argument("--no-beat", action="store_true", help="Do not start Celery beat.")
+
+    def handle(self, *args: Any, host: str, port: int, no_worker: bool, no_beat: bool, **options: Any) -> None:
+        _check_free(host, port)
+        state_dir = Path(settings.STATE_DIR)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        url_file = state_dir / "redis.url"
+        received: list[int] = []  # stop signals, recorded by the handler and acted on by the loop
+
+        def record(number: int, frame: FrameType | None) -> None:
+            received.append(number)
+
+        previous = {number: signal.signal(number, record) for number in _STOP_SIGNALS}
+        embedded: EmbeddedRedis | None = None
+        children: list[_Child] = []
+        failed: _Child | None = None
+        try:
+            redis_url = os.environ.get("REDIS_URL", "")
+            if redis_url:
+                _check_redis(redis_url)
+                redis_note = "%s from REDIS_URL" % _redacted(redis_url)
+            else:
+                embedded = _start_embedded(state_dir / "redis")
+                redis_url = embedded.url
+                url_file.write_text(redis_url + "\n")
+                redis_note = "embedded %s, stopped with the hub" % redis_url
+            self._prepare_database(options["verbosity"])
+            if received:
+                return
+            env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE, "REDIS_URL": redis_url}
+            for name, command in _commands(host, port, state_dir, worker=not no_worker, beat=not no_beat):
+                children.append(_start(name, command, env))
+            failed = self._supervise(children, embedded, received, host, port, redis_note)
+        finally:
+            _stop_all(children, self._say)
+            if embedded is not None:
+                embedded.stop()
+                url_file.unlink(missing_ok=True)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+        if failed is not None:
+            sys.exit(1)
+        self._say("The hub stopped.")
+
+    def _prepare_database(self, verbosity: int) -> None:
+        """Apply migrations and, with DEBUG on, create the demo users; raise CommandError if the database fails."""
+        try:
+            call_command("migrate", interactive=False, verbosity=max(verbosity - 1, 0))
+            if settings.DEBUG:
+                call_command("seed_demo")
+        except DatabaseError as error:
+            raise CommandError("The database failed: %s" % str(error).strip().splitlines()[0]) from error
+        finally:
+            connections.close_all()
+
+    def _supervise(
+        self,
+        children: list[_Child],
+        embedded: EmbeddedRedis | None,
+        received: list[int],
+        host: str,
+        port: int,
+        note: str,
+    ) -> _Child | None:
+        """Watch the children until a stop signal arrives (return None) or one of them exits (return it)."""
+        watched = list(children)
+        if embedded is not None and embedded.process is not None:
+            watched.append(_Child("redis", embedded.process))
+        announced = False
+        while not received:
+            for child in watched:
+                code = child.process.poll()
+                if code is not None and not received:
+                    self._say("%s exited with code %s; stopping the hub" % (child.name, _describe(code)), error=True)
+                    return child
+            if not announced and _answers(host, port):
+                self._say("Serving the hub at %s (Redis: %s). Ctrl-C stops it." % (_http_url(host, port), note))
+                announced = True
+            time.sleep(_POLL_SECONDS)  # a short poll: children and signals give no other portable wake-up
+        logger.debug("received signal %s", received[0])
+        return None
+
+    def _say(self, text: str, error: bool = False) -> None:
+        """Write one line to stdout (or stderr) and flush it, so that it shows up when piped too."""
+        stream = self.stderr if error else self.stdout
+        stream.write(text)
+        stream.flush()
+
+
+def _commands(host: str, port: int, state_dir: Path, *, worker: bool, beat: bool) -> list[tuple[str, list[str]]]:
+    """Return (name, argv) of each child to start."""
+    python = sys.executable
+    celery = [python, "-m", "celery", "-A", "workers"]
+    commands = [("daphne", [python, "-m", "daphne", "-b", host, "-p", str(port), "hub.asgi:application"])]
+    if worker:
+        commands.append(("celery worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"]))
+    if beat:
+        schedule = str(state_dir / "celerybeat-schedule")
+        commands.append(("celery beat", [*celery, "beat", "--loglevel", "INFO", "--schedule", schedule]))
+    return commands
+
+
+def _start(name: str, command: list[str], env: dict[str, str]) -> _Child:
+    """Start one child in its own process group, in the project directory, reading nothing from the terminal."""
+    process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdin=subprocess.DEVNULL, process_group=0)
+    logger.debug("started %s as pid %d", name, process.pid)
+    return _Child(name, process)
+
+
+def _stop_all(children: list[_Child], say: Callable[..., None]) -> None:
+    """SIGTERM every child, SIGKILL the process groups of those still running after the grace period."""
+    for child in children:
+        if child.process.poll() is None:
+            child.process.terminate()
+    deadline = time.monotonic() + _GRACE_SECONDS
+    for child in children:
+        try:
+            child.process.wait(max(deadline - time.monotonic(), 0))
+        except subprocess.TimeoutExpired:
+            say("%s did not stop within %.0f s; killing it" % (child.name, _GRACE_SECONDS), error=True)
+            _kill_group(child.process.pid)
+            child.process.wait()
+        _kill_group(child.process.pid)  # whatever the child left behind (say, Celery pool processes)
+
+
+def _kill_group(group: int) -> None:
+    """SIGKILL every process of a process group, if any remains."""
+    with contextlib.suppress(ProcessLookupError):  # the group is empty: nothing left to kill
+        os.killpg(group, signal.SIGKILL)
+
+
+def _check_free(host: str, port: int) -> None:
+    """Raise CommandError unless Daphne could listen on host:port."""
+    if not 0 < port < 65536:
+        raise CommandError("--port must be between 1 and 65535, not %d." % port)
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as error:
+        raise CommandError("Cannot serve on host %r: %s." % (host, error.strerror)) from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Daphne (Twisted) does
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise CommandError("Port %d on %s is in use; choose another with --port." % (port, host)) from None
+            raise CommandError("Cannot listen on %s:%d: %s." % (host, port, error.strerror)) from None
+
+
+def _check_redis(url: str) -> None:
+    """Raise CommandError unless the Redis at ``url`` answers PING."""
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except (redis.RedisError, ValueError) as error:
+        raise CommandError(
+            "Redis at %s (REDIS_URL) does not answer: %s. Start it, or unset REDIS_URL for an embedded one."
+            % (_redacted(url), str(error).rstrip("."))
+        ) from None
+
+
+def _start_embedded(directory: Path) -> EmbeddedRedis:
+    """Start an embedded Redis with its files in ``directory``; raise CommandError if it cannot start."""
+    server = EmbeddedRedis(directory)
+    try:
+        server.start()
+    except RuntimeError as error:
+        raise CommandError("Cannot start the embedded Redis: %s" % error) from None
+    return server
+
+
+def _answers(host: str, port: int) -> bool:
+    """Return whether something accepts TCP connections on host:port."""
+    try:
+        with socket.create_connection((host if host not in ("0.0.0.0", "::") else "localhost", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _http_url(host: str, port: int) -> str:
+    """Return the URL a browser on this machine opens to reach the hub."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, "[%s]" % host if ":" in host else host)
+    return "http://%s:%d/" % (shown, port)
+
+
+def _redacted(url: str) -> str:
+    """Return ``url`` with its password, if any, replaced by ``***``."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(":%s@" % parts.password, ":***@", 1)).geturl()
+
+
+def _describe(code: int) -> str:
+    """Return an exit code as text, naming the signal when a signal ended the process."""
+    if code >= 0:
+        return str(code)
+    try:
+        return "%d (killed by %s)" % (code, signal.Signals(-code).name)
+    except ValueError:
+        return str(code)
