@@ -18,7 +18,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from notifications import groups, protocol, publish, registry
+from notifications import groups, metrics, protocol, publish, registry
 from notifications.exceptions import InvalidTopic, PublishError
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,9 @@ class HubConsumer(AsyncWebsocketConsumer):
         for group in self.groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        metrics.start()
+        metrics.connected(+1)
+        self.counted = True
         hello = {
             "type": "hello",
             "connection": self.connection_id,
@@ -71,11 +74,17 @@ class HubConsumer(AsyncWebsocketConsumer):
         since = parse_qs(self.scope.get("query_string", b"").decode("latin1")).get("since")
         if self.user_id is not None and since and protocol.is_event_id(since[0]):
             await self._replay(groups.user_stream(self.user_id), groups.user_group(self.user_id), since[0])
+        for hook in registry.connect_hooks():
+            for message in await database_sync_to_async(hook)(self.user):
+                await self.hub_event(message)
 
     async def disconnect(self, code: int) -> None:
         """Leave the topic groups (the standing ones are left by Channels)."""
-        for group in getattr(self, "topics", {}).values():
+        for topic, group in getattr(self, "topics", {}).items():
+            metrics.unsubscribed(topic)
             await self.channel_layer.group_discard(group, self.channel_name)
+        if getattr(self, "counted", False):
+            metrics.connected(-1)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Check one client frame (size, rate, JSON, shape) and hand it to its ``frame_*`` handler."""
@@ -129,6 +138,7 @@ class HubConsumer(AsyncWebsocketConsumer):
             self.topics[name] = groups.topic_group(name)
             # Joined before the history is read, so no event falls between the two.
             await self.channel_layer.group_add(self.topics[name], self.channel_name)
+            metrics.subscribed(name)
         await self.send(text_data=protocol.encode({"type": "subscribed", "topic": name, "ref": ref}))
         if since is not None:
             await self._replay(name, self.topics[name], since)
@@ -143,6 +153,7 @@ class HubConsumer(AsyncWebsocketConsumer):
             await self._refuse(protocol.NOT_SUBSCRIBED, "not subscribed to %r" % (name,), ref)
             return
         await self.channel_layer.group_discard(group, self.channel_name)
+        metrics.unsubscribed(name)
         self.last_sent.pop(name, None)
         await self.send(text_data=protocol.encode({"type": "unsubscribed", "topic": name, "ref": ref}))
 
@@ -184,9 +195,11 @@ class HubConsumer(AsyncWebsocketConsumer):
                 return  # already replayed from history
             self.last_sent[stream] = (sequence, event_id)
         frame = message.get("_frame")
-        if frame is None:
+        first = frame is None
+        if first:
             frame = message["_frame"] = protocol.event(message)
         await self.send(text_data=frame)
+        metrics.delivered(message, first)
 
     async def hub_resync(self, message: dict) -> None:
         """Redis was unreachable: replay each stream from the last event sent on it."""

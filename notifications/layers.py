@@ -32,10 +32,11 @@ OVERFLOW_TYPE = "hub.overflow"
 RESYNC_TYPE = "hub.resync"
 _CONFIRM_TIMEOUT = 5.0
 
-# KEYS[1]: stream; ARGV: pub/sub channel, JSON object without id, max length, ttl.
+# KEYS: stream, published counter; ARGV: pub/sub channel, JSON object without id, max length, ttl.
 _APPEND_AND_PUBLISH = """
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[3], '*', 'm', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('INCR', KEYS[2])
 redis.call('PUBLISH', ARGV[1], '{"id":"' .. id .. '",' .. string.sub(ARGV[2], 2))
 return id
 """
@@ -109,8 +110,8 @@ class HubLoopLayer(RedisPubSubLoopLayer):
             return None
         group_channel = self._get_group_channel_name(group)
         payload = json.dumps(message, separators=(",", ":"))
-        stream = f"{self.prefix}:history:{group}"
-        return await self._get_shard(group_channel).append_and_publish(stream, group_channel, payload, history)
+        keys = [f"{self.prefix}:history:{group}", f"{self.prefix}:metrics:published"]
+        return await self._get_shard(group_channel).append_and_publish(keys, group_channel, payload, history)
 
     async def read_history(self, group: str, since: str | None) -> tuple[bool, list[dict]]:
         """Return ``(complete, events)``: the group's events after ``since``, in order.
@@ -233,13 +234,13 @@ class _HubShard(RedisSingleShardConnection):
         elif message["type"] == "message":
             self._receive_message(message)
 
-    async def append_and_publish(self, stream: str, channel: str, payload: str, history: History) -> str:
+    async def append_and_publish(self, keys: list[str], channel: str, payload: str, history: History) -> str:
         """Run the append-and-publish script; return the id Redis gave the event."""
         async with self._lock:
             self._ensure_redis()
             if self._script is None or self._script.registered_client is not self._redis:
                 self._script = self._redis.register_script(_APPEND_AND_PUBLISH)
-            event_id = await self._script(keys=[stream], args=[channel, payload, history.size, history.ttl])
+            event_id = await self._script(keys=keys, args=[channel, payload, history.size, history.ttl])
         return event_id.decode() if isinstance(event_id, bytes) else event_id
 
     def _receive_message(self, message: dict | None) -> None:

@@ -12,7 +12,7 @@ A name that matches no declared pattern is refused.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from notifications.exceptions import InvalidTopic
 
-__all__ = ["Topic", "declared", "resolve", "topic"]
+__all__ = ["Topic", "connect_hooks", "declared", "on_connect", "resolve", "topic"]
 
 Authorize = Callable[..., bool]
 
@@ -50,6 +50,7 @@ class Topic:
 
 
 _topics: dict[str, Topic] = {}
+_connect_hooks: list[Callable[[Any], Iterable[dict]]] = []
 
 
 def topic(
@@ -67,6 +68,21 @@ def topic(
         return authorize
 
     return register
+
+
+def on_connect(hook: Callable[[Any], Iterable[dict]]) -> Callable[[Any], Iterable[dict]]:
+    """Register ``hook(user)``: the ``hub.event`` messages it returns are sent to each new connection.
+
+    It runs in a thread (it may query the database) after ``hello`` and any replay.
+    Build messages with ``notifications.groups.event_message``.
+    """
+    _connect_hooks.append(hook)
+    return hook
+
+
+def connect_hooks() -> list[Callable[[Any], Iterable[dict]]]:
+    """Return the registered connect hooks, in registration order."""
+    return list(_connect_hooks)
 
 
 def declared() -> list[Topic]:

@@ -207,3 +207,22 @@ async def test_bad_token_is_refused() -> None:
     communicator = WebsocketCommunicator(websocket_application, "/ws/?token=forged:token", headers=[ORIGIN])
     connected, _code = await communicator.connect(timeout=5)
     assert not connected
+
+
+async def test_connect_hooks_send_their_events_after_hello(alice: Any) -> None:
+    """A registered on_connect hook's messages reach each new connection, for its user."""
+    from notifications import groups, registry
+
+    def greet(user: Any) -> list[dict]:
+        name = user.get_username() if user.is_authenticated else "visitor"
+        return [groups.event_message(stream="broadcast.everyone", event="welcome", data=name, ts=0)]
+
+    registry.on_connect(greet)
+    try:
+        token = await database_sync_to_async(tokens.mint)(alice)
+        communicator, _hello = await open_socket(f"/ws/?token={token}")
+        assert (await communicator.receive_json_from(timeout=5))["data"] == "alice"
+        visitor, _hello = await open_socket()
+        assert (await visitor.receive_json_from(timeout=5))["data"] == "visitor"
+    finally:
+        registry._connect_hooks.remove(greet)
