@@ -12,5 +12,9 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("hub/", include("notifications.urls")),
+    path("inbox/", include("notifications.inbox.urls")),
+    path("announcements/", include("notifications.announcements.urls")),
+    path("dashboards/", include("notifications.dashboards.urls")),
+    path("jobs/", include("tasks.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -25,34 +25,38 @@ from notifications.layers import History
 __all__ = ["abroadcast", "ato_topic", "ato_user", "broadcast", "close_session", "to_topic", "to_user"]
 
 
-def to_user(user: Any, event: str, data: Any = None) -> None:
+def to_user(user: Any, event: str, data: Any = None, *, receipt: str | None = None) -> None:
     """Send ``event`` to every open connection of ``user`` (a user or a user id), after commit."""
-    _on_commit(*_user_args(user, event, data))
+    _on_commit(*_user_args(user, event, data, receipt))
 
 
-def to_topic(topic: str, event: str, data: Any = None) -> None:
+def to_topic(topic: str, event: str, data: Any = None, *, receipt: str | None = None) -> None:
     """Send ``event`` to the subscribers of ``topic``, after commit; raise InvalidTopic if undeclared."""
-    _on_commit(*_topic_args(topic, event, data, groups.SERVER))
+    _on_commit(*_topic_args(topic, event, data, groups.SERVER, receipt))
 
 
-def broadcast(event: str, data: Any = None, *, audience: Any = groups.EVERYONE) -> None:
+def broadcast(event: str, data: Any = None, *, audience: Any = groups.EVERYONE, receipt: str | None = None) -> None:
     """Send ``event`` to an audience: "everyone", "authenticated", "staff" or a Django Group, after commit."""
-    _on_commit(*_broadcast_args(event, data, audience))
+    _on_commit(*_broadcast_args(event, data, audience, receipt))
 
 
-async def ato_user(user: Any, event: str, data: Any = None) -> str:
+async def ato_user(user: Any, event: str, data: Any = None, *, receipt: str | None = None) -> str:
     """Send ``event`` to ``user`` now, from async code; return the event id."""
-    return await _send(*_user_args(user, event, data))
+    return await _send(*_user_args(user, event, data, receipt))
 
 
-async def ato_topic(topic: str, event: str, data: Any = None, *, sender: Any = groups.SERVER) -> str:
+async def ato_topic(
+    topic: str, event: str, data: Any = None, *, sender: Any = groups.SERVER, receipt: str | None = None
+) -> str:
     """Send ``event`` to ``topic``'s subscribers now, from async code; return the event id."""
-    return await _send(*_topic_args(topic, event, data, sender))
+    return await _send(*_topic_args(topic, event, data, sender, receipt))
 
 
-async def abroadcast(event: str, data: Any = None, *, audience: Any = groups.EVERYONE) -> str:
+async def abroadcast(
+    event: str, data: Any = None, *, audience: Any = groups.EVERYONE, receipt: str | None = None
+) -> str:
     """Send ``event`` to ``audience`` now, from async code; return the event id."""
-    return await _send(*_broadcast_args(event, data, audience))
+    return await _send(*_broadcast_args(event, data, audience, receipt))
 
 
 def close_session(user: Any, session_key: str) -> None:
@@ -61,25 +65,25 @@ def close_session(user: Any, session_key: str) -> None:
     bridge.run(_send(group, groups.logout_message(session_key), None))
 
 
-def _user_args(user: Any, event: str, data: Any) -> tuple[str, dict, History]:
+def _user_args(user: Any, event: str, data: Any, receipt: str | None) -> tuple[str, dict, History]:
     user_id = getattr(user, "pk", user)
     if isinstance(user_id, bool) or not isinstance(user_id, int):
         raise PublishError("user must be a user or an integer id, not %r" % (user,))
-    message = _message(groups.user_stream(user_id), event, data, groups.SERVER)
+    message = _message(groups.user_stream(user_id), event, data, groups.SERVER, receipt)
     return groups.user_group(user_id), message, _default_history()
 
 
-def _topic_args(topic: str, event: str, data: Any, sender: Any) -> tuple[str, dict, History]:
+def _topic_args(topic: str, event: str, data: Any, sender: Any, receipt: str | None) -> tuple[str, dict, History]:
     declared, _params = registry.resolve(topic)
     default = _default_history()
     size = settings.HUB_TOPIC_HISTORY.get(declared.pattern, declared.history) or default.size
     history = History(size=size, ttl=default.ttl)
-    return groups.topic_group(topic), _message(topic, event, data, sender), history
+    return groups.topic_group(topic), _message(topic, event, data, sender, receipt), history
 
 
-def _broadcast_args(event: str, data: Any, audience: Any) -> tuple[str, dict, History]:
+def _broadcast_args(event: str, data: Any, audience: Any, receipt: str | None) -> tuple[str, dict, History]:
     name = _audience_name(audience)
-    message = _message(groups.broadcast_stream(name), event, data, groups.SERVER)
+    message = _message(groups.broadcast_stream(name), event, data, groups.SERVER, receipt)
     return groups.audience_group(name), message, _default_history()
 
 
@@ -97,7 +101,7 @@ def _audience_name(audience: Any) -> str:
     )
 
 
-def _message(stream: str, event: str, data: Any, sender: Any) -> dict:
+def _message(stream: str, event: str, data: Any, sender: Any, receipt: str | None) -> dict:
     if not groups.is_valid_event_name(event):
         raise PublishError("event must be 1-64 letters, digits or _.:- , not %r" % (event,))
     try:
@@ -109,7 +113,11 @@ def _message(stream: str, event: str, data: Any, sender: Any) -> dict:
             "event data is %d bytes; HUB_MAX_EVENT_BYTES allows %d" % (size, settings.HUB_MAX_EVENT_BYTES)
         )
     ts = int(time.time() * 1000)
-    return groups.event_message(stream=stream, event=event, data=data, ts=ts, sender=sender)
+    message = groups.event_message(stream=stream, event=event, data=data, ts=ts, sender=sender)
+    if receipt is not None:
+        # Server processes count the connections reached under this key (metrics.receipts).
+        message["receipt"] = str(receipt)
+    return message
 
 
 def _default_history() -> History:

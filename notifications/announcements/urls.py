@@ -1,0 +1,6 @@
+"""URLs of notifications.announcements."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "announcements"
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""The inbox feature of the hub (a Django app inside the notifications package)."""

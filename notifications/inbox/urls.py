@@ -1,0 +1,6 @@
+"""URLs of notifications.inbox."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "inbox"
+urlpatterns: list = []
