@@ -19,7 +19,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from notifications import groups, metrics, protocol, publish, registry
-from notifications.exceptions import InvalidTopic, PublishError
+from notifications.exceptions import FrameRefused, InvalidTopic, PublishError
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,12 @@ class HubConsumer(AsyncWebsocketConsumer):
             return
         handler = _CLIENT_FRAMES.get(frame["type"])
         if handler is None:
-            await self._refuse(protocol.UNKNOWN_TYPE, "unknown frame type %r" % frame["type"], frame.get("ref"))
+            app_handler = registry.frame_handler(frame["type"])
+            if app_handler is None:
+                await self._refuse(protocol.UNKNOWN_TYPE, "unknown frame type %r" % frame["type"], frame.get("ref"))
+                return
+            self.refused_in_a_row = 0
+            await self._app_frame(app_handler, frame, frame.get("ref"))
             return
         if frame["type"] in _NEEDS_TOPIC and not isinstance(frame.get("topic"), str):
             await self._refuse(protocol.BAD_FRAME, '%s needs a "topic" string' % frame["type"], frame.get("ref"))
@@ -219,6 +224,15 @@ class HubConsumer(AsyncWebsocketConsumer):
     async def hub_overflow(self, message: dict) -> None:
         """Close a connection that fell too far behind; the client reconnects and catches up."""
         await self.close(protocol.CLOSE_TOO_SLOW)
+
+    async def _app_frame(self, handler: Any, frame: dict, ref: Any) -> None:
+        """Run an app's handler for its own frame type (docs/protocol.md, "App frames")."""
+        try:
+            result = await database_sync_to_async(handler)(self.user, frame)
+        except FrameRefused as refusal:
+            await self._refuse(refusal.code, refusal.message, ref)
+            return
+        await self.send(text_data=protocol.encode({"type": "ok", "ref": ref, "result": result}))
 
     async def _replay(self, stream: str, group: str, since: str | None) -> None:
         """Send the events of ``group`` after ``since`` (or its latest one); ``reset`` first if some are gone."""

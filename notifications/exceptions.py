@@ -15,3 +15,12 @@ class InvalidToken(ValueError):
 
 class HubUnavailable(ConnectionError):
     """Redis could not be reached to publish; nothing was sent. Safe to retry."""
+
+
+class FrameRefused(Exception):
+    """An app's client-frame handler refuses a frame; the client gets an error frame with ``code``."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message

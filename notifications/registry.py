@@ -20,7 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from notifications.exceptions import InvalidTopic
 
-__all__ = ["Topic", "connect_hooks", "declared", "on_connect", "resolve", "topic"]
+__all__ = ["Topic", "client_frame", "connect_hooks", "declared", "frame_handler", "on_connect", "resolve", "topic"]
 
 Authorize = Callable[..., bool]
 
@@ -51,6 +51,8 @@ class Topic:
 
 _topics: dict[str, Topic] = {}
 _connect_hooks: list[Callable[[Any], Iterable[dict]]] = []
+_frame_handlers: dict[str, Callable[[Any, dict], dict]] = {}
+_FRAME_TYPE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$")
 
 
 def topic(
@@ -78,6 +80,29 @@ def on_connect(hook: Callable[[Any], Iterable[dict]]) -> Callable[[Any], Iterabl
     """
     _connect_hooks.append(hook)
     return hook
+
+
+def client_frame(frame_type: str) -> Callable[[Callable[[Any, dict], dict]], Callable[[Any, dict], dict]]:
+    """Declare ``handler(user, frame) -> dict`` for client frames of ``frame_type`` ("app.verb").
+
+    It runs in a thread; its dict is sent back as ``{"type": "ok", "ref": ..., "result": ...}``.
+    It raises ``notifications.exceptions.FrameRefused(code, message)`` to answer an error frame.
+    """
+    if not _FRAME_TYPE.match(frame_type):
+        raise ImproperlyConfigured("Client frame type %r must look like 'app.verb'." % frame_type)
+
+    def register(handler: Callable[[Any, dict], dict]) -> Callable[[Any, dict], dict]:
+        if frame_type in _frame_handlers:
+            raise ImproperlyConfigured("Client frame %r is declared twice." % frame_type)
+        _frame_handlers[frame_type] = handler
+        return handler
+
+    return register
+
+
+def frame_handler(frame_type: str) -> Callable[[Any, dict], dict] | None:
+    """Return the handler declared for client frames of ``frame_type``, if any."""
+    return _frame_handlers.get(frame_type)
 
 
 def connect_hooks() -> list[Callable[[Any], Iterable[dict]]]:

@@ -1,6 +1,13 @@
-"""URLs of notifications.inbox."""
+"""URLs of the inbox, mounted under ``/inbox/``."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from notifications.inbox import views
 
 app_name = "inbox"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("unread/", views.unread, name="unread"),
+    path("<int:pk>/read/", views.read, name="read"),
+    path("read-all/", views.read_all, name="read_all"),
+]

@@ -17,6 +17,8 @@
  *     of `topic`. Rejects with an Error whose .code is the error frame's code (.frame is it).
  * hub.unsubscribe(topic) -> Promise of the "unsubscribed" frame (null when not connected).
  * hub.publish(topic, event, data) -> Promise of the "published" frame; rejects like subscribe.
+ * hub.request(frame) -> Promise of the reply to any other client frame, e.g. an app frame
+ *     {type: "inbox.read", ids: [3]} answered by {type: "ok", result: {...}}; rejects like subscribe.
  * hub.state: "connecting" | "open" | "closed".  hub.close(): close for good.
  * hub.lastIds: Map of topic or stream -> id of the last event seen on it. hub.hello: the
  *     last hello frame (hub.hello.user is the user id, or null for a visitor).
@@ -110,6 +112,8 @@
     }
 
     publish(topic, event, data) { return this._request({type: "publish", topic, event, data}); }
+
+    request(frame) { return this._request(Object.assign({}, frame)); }
 
     close() {
       const socket = this._socket;

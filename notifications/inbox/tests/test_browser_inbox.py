@@ -1,0 +1,67 @@
+"""The inbox in Chromium: read in one tab, every tab's bell follows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from django.test import Client
+
+from notifications.inbox import services
+from notifications.tests.browser import chromium  # noqa: F401 (a fixture)
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+
+@pytest.fixture
+def orm_beside_playwright(live_hub: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let this sync test use the ORM while Playwright marks the thread as running a loop."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def signed_in(chromium: Browser, live_hub: Any) -> Iterator[Any]:  # noqa: F811 (the imported fixture)
+    """Return a function opening pages of a browser context logged in as a user."""
+    contexts = []
+
+    def open_as(user: Any, path: str) -> Page:
+        browser = Client()
+        browser.force_login(user)
+        context = chromium.new_context()
+        contexts.append(context)
+        cookie = {"name": "sessionid", "value": browser.cookies["sessionid"].value, "url": live_hub.http_url}
+        context.add_cookies([cookie])
+        page = context.new_page()
+        page.goto(f"{live_hub.http_url}{path}")
+        page.wait_for_function("window.hub && window.hub.state === 'open'")
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def test_reading_one_in_one_tab_updates_both_tabs(orm_beside_playwright: None, make_user: Any, signed_in: Any) -> None:
+    """Three notifications, one read in the inbox tab: both tabs' bells show two unread."""
+    from playwright.sync_api import expect
+
+    alice = make_user("alice")
+    for title in ("first", "second", "third"):
+        services.notify(alice, title, body=f"the {title} one")
+    inbox, other = signed_in(alice, "/inbox/"), signed_in(alice, "/")
+    for page in (inbox, other):
+        expect(page.locator("#inbox-unread")).to_have_text("3")
+
+    inbox.locator("li[data-id] .mark-read").first.click()
+
+    for page in (inbox, other):
+        expect(page.locator("#inbox-unread")).to_have_text("2")
+    expect(inbox.locator("#inbox-list li.read")).to_have_count(1)
+    expect(inbox.locator("#inbox-page-unread")).to_have_text("2")
+
+    services.notify(alice, "fourth")
+    for page in (inbox, other):
+        expect(page.locator("#inbox-unread")).to_have_text("3")
+    expect(inbox.locator("#inbox-list li.unread .title").first).to_have_text("fourth")

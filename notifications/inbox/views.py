@@ -1,0 +1,53 @@
+"""The inbox page and its HTTP endpoints."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from notifications.inbox import services
+from notifications.inbox.models import Notification
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Render the user's notifications, newest first, a page at a time."""
+    page = Paginator(Notification.objects.filter(user=request.user), settings.HUB_INBOX_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "inbox/inbox.html", {"page": page, "unread": services.unread_count(request.user)})
+
+
+@require_GET
+def unread(request: HttpRequest) -> JsonResponse:
+    """Return ``{"unread": n}`` (401 for visitors)."""
+    if not request.user.is_authenticated:
+        return _not_signed_in()
+    return JsonResponse({"unread": services.unread_count(request.user)})
+
+
+@require_POST
+def read(request: HttpRequest, pk: int) -> JsonResponse:
+    """Mark one notification read; return ``{"unread": n}`` (404 if it is not the user's)."""
+    if not request.user.is_authenticated:
+        return _not_signed_in()
+    if not Notification.objects.filter(user=request.user, pk=pk).exists():
+        return JsonResponse({"error": "not_found", "message": "no such notification"}, status=404)
+    return JsonResponse({"unread": services.mark_read(request.user, [pk])})
+
+
+@require_POST
+def read_all(request: HttpRequest) -> JsonResponse:
+    """Mark all the user's notifications read; return ``{"unread": 0}``."""
+    if not request.user.is_authenticated:
+        return _not_signed_in()
+    return JsonResponse({"unread": services.mark_all_read(request.user)})
+
+
+def _not_signed_in() -> JsonResponse:
+    return JsonResponse({"error": "not_authenticated", "message": "log in to use the inbox"}, status=401)
