@@ -6,6 +6,7 @@ this consumer only checks, subscribes and forwards.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -13,9 +14,12 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
+from autobahn.exception import Disconnected as _AutobahnDisconnected
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 
 from notifications import groups, metrics, protocol, publish, registry
@@ -26,6 +30,27 @@ logger = logging.getLogger(__name__)
 
 class HubConsumer(AsyncWebsocketConsumer):
     """One multiplexed hub connection: a user's own events, broadcasts and subscribed topics."""
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        """Serve one socket from a single queue: layer messages and websocket events, in order.
+
+        Channels' loop (``await_many_dispatch``) creates a task and an ``asyncio.wait`` per
+        message; here the websocket events are pumped into the channel's own queue, so a
+        relay costs one ``queue.get()``.
+        """
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name, queue = await self.channel_layer.new_inbox()
+        self.base_send = send
+        pump = asyncio.get_running_loop().create_task(_pump(receive, queue))
+        try:
+            while True:
+                await self.dispatch(await queue.get())
+        except StopConsumer:
+            pass
+        finally:
+            pump.cancel()
+            await self.channel_layer.close_inbox(self.channel_name)
 
     async def dispatch(self, message: dict) -> None:
         """Call the handler for ``message["type"]``, without Channels' per-message DB hop.
@@ -38,6 +63,13 @@ class HubConsumer(AsyncWebsocketConsumer):
         if handler is None:
             raise ValueError("No handler for message type %s" % message["type"])
         await handler(message)
+
+    async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None:
+        """Send a frame; if the client has already gone, drop it (its disconnect is on its way)."""
+        try:
+            await super().send(text_data, bytes_data, close)
+        except _SOCKET_GONE:
+            logger.debug("Dropped a frame for a socket that is already closed")
 
     async def connect(self) -> None:
         """Refuse visitors if HUB_ALLOW_ANONYMOUS is off; else join the standing groups and say hello."""
@@ -287,6 +319,20 @@ class HubConsumer(AsyncWebsocketConsumer):
             for group_id in self.user.groups.values_list("pk", flat=True):
                 names.append(groups.audience_group(groups.django_group_audience(group_id)))
         return names
+
+
+# What servers raise when the app sends on a socket the client just closed: Uvicorn an
+# OSError (ClientDisconnected), Daphne autobahn's Disconnected.
+_SOCKET_GONE: tuple[type[BaseException], ...] = (OSError, _AutobahnDisconnected)
+
+
+async def _pump(receive: Any, queue: Any) -> None:
+    """Move websocket events into the consumer's queue until the socket is gone."""
+    while True:
+        message = await receive()
+        queue.put_beside(message)
+        if message["type"] == "websocket.disconnect":
+            return
 
 
 _NEEDS_TOPIC = frozenset({"subscribe", "unsubscribe", "publish"})

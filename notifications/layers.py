@@ -113,6 +113,16 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         keys = [f"{self.prefix}:history:{group}", f"{self.prefix}:metrics:published"]
         return await self._get_shard(group_channel).append_and_publish(keys, group_channel, payload, history)
 
+    async def new_inbox(self) -> tuple[str, _ChannelQueue]:
+        """Return a new channel and its queue, for a consumer that reads the queue directly."""
+        channel = await self.new_channel()
+        return channel, self.channels[channel]
+
+    async def close_inbox(self, channel: str) -> None:
+        """Forget a channel opened by :meth:`new_inbox` and stop listening for it."""
+        if self.channels.pop(channel, None) is not None:
+            await self._get_shard(channel).unsubscribe(channel)
+
     async def read_history(self, group: str, since: str | None) -> tuple[bool, list[dict]]:
         """Return ``(complete, events)``: the group's events after ``since``, in order.
 
@@ -159,9 +169,16 @@ class HubLoopLayer(RedisPubSubLoopLayer):
 
 
 class _ChannelQueue(asyncio.Queue):
-    """A channel's bounded queue; once it overflowed it takes nothing more."""
+    """A channel's bounded queue; once it overflowed it takes nothing more from the layer."""
 
     overflowed = False
+
+    def put_beside(self, item: Any) -> None:
+        """Queue ``item`` past the bound: the connection's own websocket events, never dropped."""
+        self._put(item)
+        self._unfinished_tasks += 1
+        self._finished.clear()
+        self._wakeup_next(self._getters)
 
 
 class _HubShard(RedisSingleShardConnection):
