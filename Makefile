@@ -21,5 +21,11 @@ run: install
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Benchmarks (not tests): fan-out side by side with the tutorial approach and a raw
+# reference, then the publish cost. See docs/performance.md.
+bench: install
+	$(PY) bench/fanout.py $(BENCH_ARGS)
+	$(PY) bench/publish_cost.py
+
 clean:
 	rm -rf $(VENV) .hub staticfiles

@@ -11,9 +11,3 @@ from notifications.registry import topic
 def chat_room(user: Any, room: str) -> bool:
     """Anyone who may connect may read and write in any chat room."""
     return True
-
-
-@topic("dashboard.{name}", history=1, retain=True)
-def dashboard(user: Any, name: str) -> bool:
-    """Dashboards need the ``notifications.view_dashboard`` permission."""
-    return user.is_authenticated and user.has_perm("notifications.view_dashboard")

@@ -1,9 +1,11 @@
 """URLs of the dashboards pages, mounted under ``/dashboards/``."""
 
-from django.http import HttpResponse
 from django.urls import path
+
+from notifications.dashboards import views
 
 app_name = "dashboards"
 urlpatterns = [
-    path("", lambda request: HttpResponse("Dashboards: not built yet."), name="index"),
+    path("", views.index, name="index"),
+    path("<slug:name>/", views.detail, name="detail"),
 ]

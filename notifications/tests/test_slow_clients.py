@@ -40,6 +40,11 @@ class StalledReader:
             self.buffer += self.sock.recv(4096)
         self.buffer = self.buffer.split(b"\r\n\r\n", 1)[1]
 
+    def read_until(self, marker: bytes) -> None:
+        """Read (keeping what was read) until ``marker`` has arrived."""
+        while marker not in self.buffer:
+            self.buffer += self.sock.recv(4096)
+
     def send(self, text: str) -> None:
         data, mask = text.encode(), os.urandom(4)
         masked = bytes(byte ^ mask[i % 4] for i, byte in enumerate(data))
@@ -74,7 +79,7 @@ async def test_slow_client_is_closed_and_catches_up(tmp_path: Path) -> None:
         await fast.subscribe("chat.slow")
         slow = StalledReader(port)
         slow.send('{"type": "subscribe", "topic": "chat.slow", "ref": "s"}')
-        await fast.ping()  # the slow subscribe is handled before this returns on the same server
+        await asyncio.to_thread(slow.read_until, b'"subscribed"')
 
         async def publish_paced() -> None:
             for n in range(EVENTS):

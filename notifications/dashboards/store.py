@@ -1,0 +1,31 @@
+"""Where dashboards live in Redis: one client per process and the name of every key.
+
+Keys, under ``HUB_REDIS_PREFIX``: ``dashboard:<name>:state`` (hash: field -> JSON value),
+``:dirty`` (set of metric names to recompute), ``:pending`` (token of the scheduled flush),
+``:lock`` (held by the flush that is publishing), ``:points`` (list of the chart's points),
+and ``dashboard:hub:previous`` (the hub figures of the previous sample).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import redis
+from django.conf import settings
+
+__all__ = ["client", "key"]
+
+
+@functools.cache
+def _client_for(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)
+
+
+def client() -> redis.Redis:
+    """Return this process's Redis client (a connection pool; safe across threads and forks)."""
+    return _client_for(settings.REDIS_URL)
+
+
+def key(name: str, part: str) -> str:
+    """Return the Redis key of ``part`` ("state", "dirty", ...) of dashboard ``name``."""
+    return f"{settings.HUB_REDIS_PREFIX}:dashboard:{name}:{part}"

@@ -1,0 +1,83 @@
+"""The sales dashboard page in headless chromium, against a live Daphne and a real Celery worker.
+
+Plain sync tests: Playwright's sync API cannot run inside pytest-asyncio's loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from notifications.dashboards import sales, state
+from notifications.dashboards.tests.helpers import grant
+from notifications.tests.browser import chromium  # noqa: F401 (a fixture)
+
+expect = pytest.importorskip("playwright.sync_api", reason="playwright is not importable").expect
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+
+@pytest.fixture
+def orm_beside_playwright(live_hub: Any, celery_worker: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let this test use the ORM while Playwright's sync API runs (it marks a loop as running here).
+
+    Requested before any DB fixture and after the live hub and the worker, which must not inherit it.
+    """
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def page(chromium: Browser) -> Iterator[Page]:  # noqa: F811 (the imported fixture)
+    """Return a page in a fresh browser context (its own cookies)."""
+    context = chromium.new_context()
+    yield context.new_page()
+    context.close()
+
+
+def log_in(page: Page, base_url: str, username: str) -> None:
+    """Log ``username`` in through the login form."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pw-" + username)
+    page.click("button[type=submit]:has-text('Log in')")
+    expect(page.locator("#whoami")).to_have_text(username)
+
+
+def test_kpi_changes_and_chart_gains_a_point_without_reload(
+    orm_beside_playwright: None, make_user: Any, page: Page, live_hub: Any
+) -> None:
+    """On an open sales dashboard, a new order changes Orders today, adds a chart point and a table row."""
+    grant(make_user("carol"))
+    state.reset(name="sales")  # a short chart, whatever earlier tests pushed
+    log_in(page, live_hub.http_url, "carol")
+    page.goto(f"{live_hub.http_url}/dashboards/sales/")
+    expect(page.locator("#dashboard")).to_have_attribute("data-state", "subscribed")
+    page.evaluate("window.notReloaded = true")
+    orders_today = page.locator('[data-kpi="orders_today"]')
+    points = page.locator("#chart circle")
+
+    first = sales.create_demo_order()
+    expect(orders_today).to_have_text("1")  # only a push computed after this order says 1
+    before = points.count()
+    second = sales.create_demo_order()
+
+    expect(orders_today).to_have_text("2")
+    expect(points).to_have_count(before + 1)
+    revenue = str(float(first.amount + second.amount)).removesuffix(".0")
+    expect(points.last).to_have_attribute("data-value", revenue)
+    expect(page.locator("#table tbody tr")).to_have_count(2)
+    expect(page.locator("#table tbody tr td").first).to_have_text(str(second.pk))
+    assert page.evaluate("window.notReloaded") is True
+
+
+def test_page_of_a_dashboard_the_user_may_not_view_is_refused(
+    orm_beside_playwright: None, make_user: Any, page: Page, live_hub: Any
+) -> None:
+    """A user without the sales permission gets 403 on the page."""
+    make_user("dave")
+    log_in(page, live_hub.http_url, "dave")
+    response = page.goto(f"{live_hub.http_url}/dashboards/sales/")
+    assert response is not None and response.status == 403
