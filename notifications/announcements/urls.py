@@ -1,6 +1,11 @@
-"""URLs of notifications.announcements."""
+"""URLs of notifications.announcements, mounted under ``/announcements/``."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from notifications.announcements import views
 
 app_name = "announcements"
-urlpatterns: list = []
+urlpatterns = [
+    path("active/", views.active, name="active"),
+    path("<int:pk>/dismiss/", views.dismiss, name="dismiss"),
+]

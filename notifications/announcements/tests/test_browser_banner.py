@@ -1,0 +1,166 @@
+"""The banner in headless chromium, against a live Daphne: admin saves and retracts, pages follow live.
+
+Plain sync tests: Playwright's sync API cannot run inside pytest-asyncio's loop.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from notifications.announcements import services
+from notifications.tests.browser import chromium  # noqa: F401 (a fixture)
+
+expect = pytest.importorskip("playwright.sync_api", reason="playwright is not importable").expect
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute
+
+BANNERS = "#announcements .announcement"
+
+
+@pytest.fixture
+def orm_beside_playwright(live_hub: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let this test use the ORM while Playwright's sync API runs (see test_browser_chat.py)."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def new_context(chromium: Browser) -> Iterator[Any]:  # noqa: F811 (the imported fixture)
+    """Return a factory of browser contexts (each its own cookies and localStorage)."""
+    contexts = []
+
+    def make() -> BrowserContext:
+        context = chromium.new_context()
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def open_live(page: Page, url: str) -> Page:
+    """Load ``url`` and wait until the page's hub socket is open and its banners are in line."""
+    page.goto(url)
+    expect(page.locator("#announcements")).to_have_attribute("data-state", "live")
+    return page
+
+
+def test_admin_save_shows_the_banner_live_and_retract_removes_it(
+    orm_beside_playwright: None, make_user: Any, new_context: Any, live_hub: Any
+) -> None:
+    """Staff save an announcement in the admin: a visitor's page and staff's other tab show it, unreloaded."""
+    make_user("boss", is_staff=True, is_superuser=True)
+    staff = new_context()
+    admin = staff.new_page()
+    admin.goto(f"{live_hub.http_url}/admin/login/")
+    admin.fill("#id_username", "boss")
+    admin.fill("#id_password", "pw-boss")
+    admin.click("input[type=submit]")
+    expect(admin.locator("#user-tools")).to_contain_text("boss")
+    staff_tab = open_live(staff.new_page(), f"{live_hub.http_url}/")
+    visitor = open_live(new_context().new_page(), f"{live_hub.http_url}/chat/lobby/")
+    dialogs: list[str] = []
+    visitor.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    admin.bring_to_front()  # a background tab's animation frames are throttled: clicks wait
+    admin.goto(f"{live_hub.http_url}/admin/announcements/announcement/add/")
+    admin.fill("#id_title", "<b>Upgrade</b> tonight")
+    admin.fill("#id_body", "Back at **22:00** <img src=x onerror=alert(1)>")
+    admin.check("input[name=body_format][value=markdown]")
+    admin.check("input[name=level][value=warning]")
+    admin.click("input[name=_save]")
+    expect(admin.locator(".messagelist")).to_contain_text("is live")
+
+    for page in (visitor, staff_tab):
+        banner = page.locator(BANNERS)
+        expect(banner).to_have_count(1)
+        expect(banner.locator(".announcement-title")).to_have_text("<b>Upgrade</b> tonight")
+        expect(banner.locator(".announcement-body strong")).to_have_text("22:00")
+        expect(banner).to_have_attribute("data-level", "warning")
+        expect(banner.locator("img[onerror]")).to_have_count(0)
+    assert dialogs == []
+
+    admin.goto(f"{live_hub.http_url}/admin/announcements/announcement/")
+    admin.check("input[name=_selected_action]")
+    admin.select_option("select[name=action]", "retract")
+    admin.click("button[name=index]")
+    expect(admin.locator(".messagelist")).to_contain_text("Retracted 1")
+    for page in (visitor, staff_tab):
+        expect(page.locator(BANNERS)).to_have_count(0)
+
+
+def test_a_visitor_dismissal_is_kept_by_the_browser_and_syncs_its_tabs(
+    orm_beside_playwright: None, transactional_db: Any, new_context: Any, live_hub: Any
+) -> None:
+    """A visitor dismisses in one tab: the other tab drops it at once and a reload does not bring it back."""
+    announcement = services.create_announcement(title="Cookies", body="We use a few.")
+    browser = new_context()
+    first = open_live(browser.new_page(), f"{live_hub.http_url}/")
+    second = open_live(browser.new_page(), f"{live_hub.http_url}/chat/lobby/")
+    for page in (first, second):
+        expect(page.locator(BANNERS)).to_have_attribute("data-announcement-id", str(announcement.pk))
+
+    first.click(f"{BANNERS} button:has-text('Dismiss')")
+    for page in (first, second):
+        expect(page.locator(BANNERS)).to_have_count(0)
+    open_live(first, f"{live_hub.http_url}/")
+    expect(first.locator(BANNERS)).to_have_count(0)
+    other_visitor = open_live(new_context().new_page(), f"{live_hub.http_url}/")
+    expect(other_visitor.locator(BANNERS)).to_have_count(1)
+
+
+def test_a_page_that_was_offline_drops_banners_retracted_meanwhile(
+    orm_beside_playwright: None, transactional_db: Any, new_context: Any, live_hub: Any
+) -> None:
+    """After a reconnect, a banner retracted while the socket was down is removed; the others stay."""
+    kept = services.create_announcement(title="Kept")
+    gone = services.create_announcement(title="Gone")
+    routes: list[WebSocketRoute] = []
+
+    def relay(route: WebSocketRoute) -> None:
+        if routes:  # the reconnect: retract before it reaches the hub, so the page misses the hide
+            services.retract(announcement=gone)
+        routes.append(route)
+        route.connect_to_server()
+
+    page = new_context().new_page()
+    page.route_web_socket(re.compile(r"/ws/$"), relay)
+    open_live(page, f"{live_hub.http_url}/")
+    expect(page.locator(BANNERS)).to_have_count(2)
+    with page.expect_websocket():
+        routes[0].close(code=4008, reason="too slow")
+    expect(page.locator(BANNERS)).to_have_count(1)
+    expect(page.locator(BANNERS)).to_have_attribute("data-announcement-id", str(kept.pk))
+    expect(page.locator("#announcements")).to_have_attribute("data-state", "live")
+    assert len(routes) == 2
+
+
+def test_a_signed_in_dismissal_reaches_the_other_tab_and_stays(
+    orm_beside_playwright: None, make_user: Any, new_context: Any, live_hub: Any
+) -> None:
+    """A user dismisses in one tab (POST with the CSRF token): the other tab drops it, a reload keeps it gone."""
+    make_user("alice")
+    announcement = services.create_announcement(title="New terms", audience="authenticated")
+    browser = new_context()
+    first = browser.new_page()
+    first.goto(f"{live_hub.http_url}/accounts/login/")
+    first.fill("#id_username", "alice")
+    first.fill("#id_password", "pw-alice")
+    first.click("button[type=submit]:has-text('Log in')")
+    expect(first.locator("#whoami")).to_have_text("alice")
+    open_live(first, f"{live_hub.http_url}/")
+    second = open_live(browser.new_page(), f"{live_hub.http_url}/chat/lobby/")
+    expect(second.locator(BANNERS)).to_have_attribute("data-announcement-id", str(announcement.pk))
+
+    first.bring_to_front()
+    first.click(f"{BANNERS} button:has-text('Dismiss')")
+    for page in (first, second):
+        expect(page.locator(BANNERS)).to_have_count(0)
+    open_live(second, f"{live_hub.http_url}/")
+    expect(second.locator(BANNERS)).to_have_count(0)
+    assert announcement.dismissals.filter(user__username="alice").exists()
