@@ -25,7 +25,8 @@ RUN DJANGO_SETTINGS_MODULE=settings.production \
     ALLOWED_HOSTS="$ALLOWED_HOSTS" \
     python manage.py collectstatic --noinput
 
-RUN useradd --create-home --uid 1000 hub
+RUN useradd --create-home --uid 1000 hub \
+    && mkdir -p /var/lib/hub/job-files && chown hub /var/lib/hub/job-files
 USER hub
 
 ENV DJANGO_SETTINGS_MODULE=settings.production

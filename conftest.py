@@ -17,6 +17,9 @@ from hub.embedded_redis import free_port
 
 ROOT = Path(__file__).resolve().parent
 
+# Browser fixtures (chromium, page, orm_beside_playwright) for every test module.
+pytest_plugins = ["notifications.tests.browser"]
+
 
 @dataclass(frozen=True)
 class LiveHub:

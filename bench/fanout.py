@@ -45,6 +45,19 @@ SETUPS = {
 }  # fmt: skip
 
 
+def start_server(setup: str, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+    """Start ``setup``'s server on a free port (stderr to /tmp/bench-<setup>.log); return it once it listens."""
+    command, settings_module, _path, _topic, _kind = SETUPS[setup]
+    port = free_port()
+    with open(f"/tmp/bench-{setup}.log", "w") as log:
+        server = subprocess.Popen(
+            [part.replace("{port}", str(port)) for part in command], cwd=ROOT,
+            env={**env, "DJANGO_SETTINGS_MODULE": settings_module}, stdout=subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
+    _wait_port(port, server)
+    return server, port
+
+
 def _cpu_ticks(pid: int) -> int:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
@@ -74,15 +87,10 @@ def _wait_port(port: int, process: subprocess.Popen, timeout: float = 30) -> Non
 
 async def run(setup: str, clients: int, events: int, rate: float, env: dict[str, str]) -> dict:
     """Run one setup with ``clients`` connections and ``events`` events; return its figures."""
-    command, settings_module, path, topic, kind = SETUPS[setup]
-    port = free_port()
-    env = {**env, "DJANGO_SETTINGS_MODULE": settings_module, "HUB_QUEUE_SIZE": str(events + 100)}
-    server = subprocess.Popen(
-        [part.replace("{port}", str(port)) for part in command], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=open(f"/tmp/bench-{setup}.log", "w"),
-    )  # fmt: skip
+    _command, _settings, path, topic, kind = SETUPS[setup]
+    env = {**env, "HUB_QUEUE_SIZE": str(events + 100)}
+    server, port = start_server(setup, env)
     try:
-        _wait_port(port, server)
         rss_before = _rss_kb(server.pid)
         tally = Tally()
         connections = await open_connections("127.0.0.1", port, path, clients, topic, tally)
@@ -152,7 +160,9 @@ def _ratios(rows: list[dict]) -> list[str]:
     lines = []
     for clients in sorted({r["clients"] for r in rows}):
         by_setup = {r["setup"]: r for r in rows if r["clients"] == clients}
-        hub = max((by_setup[s] for s in by_setup if s.startswith("hub")), key=lambda r: r["deliveries_per_s"], default=None)
+        hub = max(
+            (by_setup[s] for s in by_setup if s.startswith("hub")), key=lambda r: r["deliveries_per_s"], default=None
+        )
         if hub is None:
             continue
         for other in ("tutorial", "tutorial-pubsub-uvicorn", "raw"):

@@ -20,20 +20,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.fanout import PY, SETUPS, _rss_kb, _stop, _wait_port  # noqa: E402
+from bench.fanout import PY, SETUPS, _rss_kb, _stop, start_server  # noqa: E402
 from bench.loadclient import Tally, open_connections  # noqa: E402
-from hub.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+from hub.embedded_redis import EmbeddedRedis  # noqa: E402
 
 
 async def hold(clients: int, minutes: float, setup: str, env: dict[str, str]) -> None:
-    command, settings_module, path, topic, _kind = SETUPS[setup]
-    port = free_port()
-    server = subprocess.Popen(
-        [part.replace("{port}", str(port)) for part in command], cwd=ROOT,
-        env={**env, "DJANGO_SETTINGS_MODULE": settings_module}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    _command, _settings, path, topic, _kind = SETUPS[setup]
+    server, port = start_server(setup, env)
     try:
-        _wait_port(port, server)
         before = _rss_kb(server.pid)
         tally = Tally()
         connections = await open_connections("127.0.0.1", port, path, clients, topic, tally)
@@ -43,7 +38,9 @@ async def hold(clients: int, minutes: float, setup: str, env: dict[str, str]) ->
         while time.monotonic() < deadline:
             await asyncio.sleep(10)  # report every 10 s while holding
             lost = sum(1 for c in connections if c.transport.is_closing()) + tally.closed
-            print(f"{(minutes * 60 - (deadline - time.monotonic())) / 60:.1f} min: closed by server: {lost}", flush=True)
+            print(
+                f"{(minutes * 60 - (deadline - time.monotonic())) / 60:.1f} min: closed by server: {lost}", flush=True
+            )
         lost = sum(1 for c in connections if c.transport.is_closing()) + tally.closed
         print(f"held {clients} idle clients for {minutes} min on {setup}: {lost} closed by the server")
     finally:

@@ -48,7 +48,9 @@ class _Connection(asyncio.Protocol):
 
     def send_text(self, text: str) -> None:
         data, mask = text.encode(), os.urandom(4)
-        header = bytes([0x81, 0x80 | len(data)]) if len(data) < 126 else bytes([0x81, 0xFE]) + struct.pack(">H", len(data))
+        header = (
+            bytes([0x81, 0x80 | len(data)]) if len(data) < 126 else bytes([0x81, 0xFE]) + struct.pack(">H", len(data))
+        )
         self.transport.write(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
 
     def data_received(self, data: bytes) -> None:

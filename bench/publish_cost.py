@@ -56,7 +56,10 @@ def main() -> None:
         rows = []
         for name, send in [
             ("hub publish.to_topic (history + publish)", lambda n: publish.to_topic("chat.bench", "tick", {"seq": n})),
-            ("bare async_to_sync(group_send)", lambda n: async_to_sync(layer.group_send)("bench", {"type": "x", "n": n})),
+            (
+                "bare async_to_sync(group_send)",
+                lambda n: async_to_sync(layer.group_send)("bench", {"type": "x", "n": n}),
+            ),
         ]:
             send(-1)  # warm up: the first call opens the process's connection and loads the script
             before = len(server.client_list())

@@ -25,6 +25,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "notifications",
+    "notifications.inbox",
+    "notifications.announcements",
+    "notifications.dashboards",
+    "tasks",
 ]
 
 MIDDLEWARE = [
@@ -131,3 +135,84 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"daphne": {"level": "WARNING"}},
 }
+
+# --- inbox (notifications.inbox) ---
+HUB_INBOX_RETENTION_DAYS = env.int("HUB_INBOX_RETENTION_DAYS", default=90)
+HUB_INBOX_PAGE_SIZE = env.int("HUB_INBOX_PAGE_SIZE", default=20)
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "inbox-purge-expired": {"task": "notifications.inbox.tasks.purge_expired_notifications", "schedule": 3600.0},
+}
+
+# --- jobs (tasks) ---
+# Long Celery jobs with live progress; docs/jobs.md explains each knob.
+HUB_JOB_PROGRESS_INTERVAL = env.float("HUB_JOB_PROGRESS_INTERVAL", default=0.25)
+HUB_JOB_CANCEL_POLL = env.float("HUB_JOB_CANCEL_POLL", default=0.5)
+HUB_JOB_HEARTBEAT = env.float("HUB_JOB_HEARTBEAT", default=10.0)
+HUB_JOB_LOST_AFTER = env.float("HUB_JOB_LOST_AFTER", default=60.0)
+HUB_JOB_SWEEP_INTERVAL = env.float("HUB_JOB_SWEEP_INTERVAL", default=30.0)
+HUB_JOB_MAX_RUNTIME = env.int("HUB_JOB_MAX_RUNTIME", default=3600)
+HUB_JOB_RETENTION_DAYS = env.int("HUB_JOB_RETENTION_DAYS", default=30)
+HUB_JOB_FILES_DIR = env.str("HUB_JOB_FILES_DIR", default=str(STATE_DIR / "job-files"))
+# Redis hands an unacknowledged message (acks_late) to another worker after the visibility
+# timeout: keep it above the longest job's hard limit (HUB_JOB_MAX_RUNTIME + 30 s).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **globals().get("CELERY_BROKER_TRANSPORT_OPTIONS", {}),
+    "visibility_timeout": HUB_JOB_MAX_RUNTIME + 600,
+}
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "jobs-sweep-lost": {
+        "task": "tasks.maintenance.sweep_lost_jobs",
+        "schedule": HUB_JOB_SWEEP_INTERVAL,
+        "options": {"expires": HUB_JOB_SWEEP_INTERVAL},
+    },
+    "jobs-delete-old": {"task": "tasks.maintenance.delete_old_jobs", "schedule": 3600.0, "options": {"expires": 3600}},
+}
+# --- end jobs ---
+
+# --- announcements (notifications.announcements) ---
+# Seconds between runs of the scheduler (Celery beat): starts and expiries happen within it.
+HUB_ANNOUNCEMENTS_SCHEDULE_SECONDS = env.float("HUB_ANNOUNCEMENTS_SCHEDULE_SECONDS", default=5.0)
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "announcements-publish-due": {
+        "task": "notifications.announcements.tasks.publish_due",
+        "schedule": HUB_ANNOUNCEMENTS_SCHEDULE_SECONDS,
+        # A run that waited longer than an interval is superseded by the next one.
+        "options": {"expires": HUB_ANNOUNCEMENTS_SCHEDULE_SECONDS},
+    },
+}
+# --- end announcements ---
+
+# --- dashboards (notifications.dashboards) ---
+# Seconds between two pushes of one dashboard: a burst of updates becomes one push per interval.
+HUB_DASHBOARD_INTERVAL = env.float("HUB_DASHBOARD_INTERVAL", default=0.5)
+# Points a dashboard's chart keeps (one per push).
+HUB_DASHBOARD_POINTS = env.int("HUB_DASHBOARD_POINTS", default=60)
+# Seconds between two samples of the staff hub dashboard (beat).
+HUB_DASHBOARD_HUB_EVERY = env.float("HUB_DASHBOARD_HUB_EVERY", default=2.0)
+# Seconds between two recomputations of every metric (beat): midnight roll-over, retained state kept fresh.
+HUB_DASHBOARD_REFRESH_EVERY = env.float("HUB_DASHBOARD_REFRESH_EVERY", default=60.0)
+# Demo orders created per second by beat for the sales dashboard; 0 (default) creates none.
+HUB_DASHBOARD_DEMO_RATE = env.float("HUB_DASHBOARD_DEMO_RATE", default=0.0)
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "dashboards-sample-hub": {
+        "task": "notifications.dashboards.tasks.sample_hub",
+        "schedule": HUB_DASHBOARD_HUB_EVERY,
+        "options": {"expires": HUB_DASHBOARD_HUB_EVERY},
+    },
+    "dashboards-refresh": {
+        "task": "notifications.dashboards.tasks.refresh_dashboards",
+        "schedule": HUB_DASHBOARD_REFRESH_EVERY,
+        "options": {"expires": HUB_DASHBOARD_REFRESH_EVERY},
+    },
+}
+if HUB_DASHBOARD_DEMO_RATE > 0:
+    CELERY_BEAT_SCHEDULE["dashboards-demo-orders"] = {
+        "task": "notifications.dashboards.tasks.demo_orders",
+        "schedule": 1.0,
+        "options": {"expires": 1.0},
+    }
+# --- end dashboards ---

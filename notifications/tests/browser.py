@@ -1,9 +1,9 @@
 """Headless Debian chromium for browser tests, driven by Playwright's sync API.
 
 ``playwright install`` is not used: the tests drive the distribution's chromium, and
-skip (with the reason) when it or Playwright is missing. Use the ``chromium`` fixture::
-
-    from notifications.tests.browser import chromium  # noqa: F401 (a fixture)
+skip (with the reason) when it or Playwright is missing. The root conftest loads this
+module as a plugin, so every test can ask for ``chromium``, ``page`` and
+``orm_beside_playwright``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
 
-__all__ = ["CHROMIUM", "chromium", "launch_chromium"]
+__all__ = ["CHROMIUM", "chromium", "launch_chromium", "log_in", "orm_beside_playwright", "page"]
 
 CHROMIUM = "/usr/bin/chromium"
 _ARGS = [
@@ -56,3 +56,31 @@ def chromium() -> Iterator[Browser]:
     """Return a headless chromium shared by one test module (its own contexts isolate pages)."""
     with launch_chromium() as browser:
         yield browser
+
+
+@pytest.fixture
+def page(chromium: Browser) -> Iterator[Page]:
+    """Return a page in a fresh browser context (its own cookies and storage)."""
+    context = chromium.new_context()
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let a sync browser test use the ORM: Playwright's sync API marks the thread as running a loop.
+
+    Function-scoped, so the session's Daphne and Celery subprocesses never inherit it.
+    """
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def log_in(page: Page, base_url: str, username: str) -> None:
+    """Log ``username`` in through the login form (test users' password is ``pw-<username>``)."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", f"pw-{username}")
+    page.click("button[type=submit]:has-text('Log in')")
+    expect(page.locator("#whoami")).to_have_text(username)

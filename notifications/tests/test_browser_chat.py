@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from notifications.tests.browser import chromium  # noqa: F401 (a fixture)
-
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not importable").expect
 
 if TYPE_CHECKING:
@@ -28,7 +26,7 @@ def room_url(live_hub: Any) -> str:
 
 
 @pytest.fixture
-def new_page(chromium: Browser) -> Iterator[Any]:  # noqa: F811 (the imported fixture)
+def new_page(chromium: Browser) -> Iterator[Any]:
     """Return a factory of pages, each in its own browser context (its own cookies)."""
     contexts = []
 
@@ -40,17 +38,6 @@ def new_page(chromium: Browser) -> Iterator[Any]:  # noqa: F811 (the imported fi
     yield make
     for context in contexts:
         context.close()
-
-
-@pytest.fixture
-def orm_beside_playwright(live_hub: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let this test (and its DB teardown) use the ORM while Playwright's sync API runs.
-
-    Between calls, Playwright marks its asyncio loop as running in this thread, which Django
-    takes for an async context. Request it before any DB fixture, after ``live_hub`` so
-    Daphne does not inherit the variable.
-    """
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def open_room(page: Page, url: str) -> Page:

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from notifications.announcements import services
-from notifications.tests.browser import chromium  # noqa: F401 (a fixture)
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not importable").expect
 
@@ -23,13 +22,7 @@ BANNERS = "#announcements .announcement"
 
 
 @pytest.fixture
-def orm_beside_playwright(live_hub: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let this test use the ORM while Playwright's sync API runs (see test_browser_chat.py)."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def new_context(chromium: Browser) -> Iterator[Any]:  # noqa: F811 (the imported fixture)
+def new_context(chromium: Browser) -> Iterator[Any]:
     """Return a factory of browser contexts (each its own cookies and localStorage)."""
     contexts = []
 

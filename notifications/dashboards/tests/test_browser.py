@@ -5,45 +5,18 @@ Plain sync tests: Playwright's sync API cannot run inside pytest-asyncio's loop.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from notifications.dashboards import sales, state
 from notifications.dashboards.tests.helpers import grant
-from notifications.tests.browser import chromium  # noqa: F401 (a fixture)
+from notifications.tests.browser import log_in
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not importable").expect
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
-
-
-@pytest.fixture
-def orm_beside_playwright(live_hub: Any, celery_worker: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let this test use the ORM while Playwright's sync API runs (it marks a loop as running here).
-
-    Requested before any DB fixture and after the live hub and the worker, which must not inherit it.
-    """
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def page(chromium: Browser) -> Iterator[Page]:  # noqa: F811 (the imported fixture)
-    """Return a page in a fresh browser context (its own cookies)."""
-    context = chromium.new_context()
-    yield context.new_page()
-    context.close()
-
-
-def log_in(page: Page, base_url: str, username: str) -> None:
-    """Log ``username`` in through the login form."""
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw-" + username)
-    page.click("button[type=submit]:has-text('Log in')")
-    expect(page.locator("#whoami")).to_have_text(username)
+    from playwright.sync_api import Page
 
 
 def test_kpi_changes_and_chart_gains_a_point_without_reload(

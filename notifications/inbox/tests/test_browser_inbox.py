@@ -9,20 +9,13 @@ import pytest
 from django.test import Client
 
 from notifications.inbox import services
-from notifications.tests.browser import chromium  # noqa: F401 (a fixture)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 
 @pytest.fixture
-def orm_beside_playwright(live_hub: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let this sync test use the ORM while Playwright marks the thread as running a loop."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def signed_in(chromium: Browser, live_hub: Any) -> Iterator[Any]:  # noqa: F811 (the imported fixture)
+def signed_in(chromium: Browser, live_hub: Any) -> Iterator[Any]:
     """Return a function opening pages of a browser context logged in as a user."""
     contexts = []
 
