@@ -9,6 +9,7 @@ one loop in a daemon thread, and so one channel layer connection; a forked child
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import threading
 from collections.abc import Coroutine
@@ -23,9 +24,17 @@ _loop: asyncio.AbstractEventLoop | None = None
 
 
 def run(coroutine: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
-    """Run ``coroutine`` on the process's bridge loop and return its result (or raise)."""
+    """Run ``coroutine`` on the process's bridge loop and return its result (or raise).
+
+    Past ``timeout`` the coroutine is cancelled (so it cannot still publish later) and
+    ``TimeoutError`` is raised.
+    """
     future = asyncio.run_coroutine_threadsafe(coroutine, _running_loop())
-    return future.result(timeout)
+    try:
+        return future.result(timeout)
+    except concurrent.futures.TimeoutError:
+        future.cancel()
+        raise
 
 
 def _running_loop() -> asyncio.AbstractEventLoop:

@@ -28,6 +28,8 @@ __all__ = ["HubClient", "HubError"]
 
 logger = logging.getLogger(__name__)
 
+_FINAL_CLOSE_CODES = (4000, 4003)  # logged out, visitors refused: reconnecting cannot help
+
 
 class HubError(Exception):
     """The hub answered a request with an ``error`` frame."""
@@ -109,6 +111,7 @@ class HubClient:
     async def unsubscribe(self, topic: str) -> dict[str, Any]:
         """Unsubscribe from ``topic``; return the ``unsubscribed`` frame or raise HubError."""
         self.topics.discard(topic)
+        self.last_ids.pop(topic, None)
         return await self.request({"type": "unsubscribe", "topic": topic})
 
     async def publish(self, topic: str, event: str, data: Any = None) -> dict[str, Any]:
@@ -182,7 +185,7 @@ class HubClient:
             pass
         self.close_code = socket.close_code
         self._connected.clear()
-        if self.reconnect and not self._closing:
+        if self.reconnect and not self._closing and self.close_code not in _FINAL_CLOSE_CODES:
             asyncio.create_task(self._reconnect())
 
     async def _reconnect(self) -> None:

@@ -21,6 +21,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from notifications import groups, metrics, protocol, publish, registry
 from notifications.exceptions import FrameRefused, InvalidTopic, PublishError
@@ -49,8 +50,13 @@ class HubConsumer(AsyncWebsocketConsumer):
         except StopConsumer:
             pass
         finally:
+            # Whatever ended the loop (a disconnect, an error), nothing stays subscribed.
             pump.cancel()
-            await self.channel_layer.close_inbox(self.channel_name)
+            await self._leave_everything()
+            try:
+                await self.channel_layer.close_inbox(self.channel_name)
+            except RedisError as error:
+                logger.warning("Could not unsubscribe channel %s: %s", self.channel_name, error)
 
     async def dispatch(self, message: dict) -> None:
         """Call the handler for ``message["type"]``, without Channels' per-message DB hop.
@@ -59,17 +65,34 @@ class HubConsumer(AsyncWebsocketConsumer):
         every handler; relays never touch the database, and the handlers that do go
         through ``database_sync_to_async``, which closes stale connections itself.
         """
+        if self.closing and message["type"] != "websocket.disconnect":
+            return  # closed by the hub: only the disconnect still matters
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
-            raise ValueError("No handler for message type %s" % message["type"])
+            logger.warning("Ignored a message of unknown type %r (a raw group_send?)", message.get("type"))
+            return
         await handler(message)
 
+    closing = False  # set once the hub closes the socket: later frames are not sent
+
     async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None:
-        """Send a frame; if the client has already gone, drop it (its disconnect is on its way)."""
+        """Send a frame; if the socket is closing or the client has gone, drop it."""
+        if self.closing:
+            return
         try:
             await super().send(text_data, bytes_data, close)
         except _SOCKET_GONE:
             logger.debug("Dropped a frame for a socket that is already closed")
+
+    async def close(self, code: int | None = None, reason: str | None = None) -> None:
+        """Close the socket once; frames queued behind the close are not sent."""
+        if self.closing:
+            return
+        self.closing = True
+        try:
+            await super().close(code, reason)
+        except _SOCKET_GONE:
+            logger.debug("The client closed first")
 
     async def connect(self) -> None:
         """Refuse visitors if HUB_ALLOW_ANONYMOUS is off; else join the standing groups and say hello."""
@@ -89,7 +112,10 @@ class HubConsumer(AsyncWebsocketConsumer):
         self.last_frame = time.monotonic()
         self.refused_in_a_row = 0
         self.session_mark = _session_mark(self.scope)
-        self.groups = await self._standing_groups()
+        self.standing = await self._standing_streams()
+        self.groups = list(self.standing.values())
+        # stream -> when this connection joined it (ms): a resync replays from there.
+        self.joined_ms = dict.fromkeys(self.standing, int(time.time() * 1000))
         for group in self.groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
@@ -111,11 +137,22 @@ class HubConsumer(AsyncWebsocketConsumer):
                 await self.hub_event(message)
 
     async def disconnect(self, code: int) -> None:
-        """Leave the topic groups (the standing ones are left by Channels)."""
-        for topic, group in getattr(self, "topics", {}).items():
+        """Leave every group (standing and topics) and stop counting this connection."""
+        await self._leave_everything()
+
+    async def _leave_everything(self) -> None:
+        """Leave every group and uncount the connection; safe to call again."""
+        topics, self.topics = getattr(self, "topics", {}), {}
+        standing, self.groups = list(getattr(self, "groups", None) or []), []
+        for topic in topics:
             metrics.unsubscribed(topic)
-            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in standing + list(topics.values()):
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except RedisError as error:
+                logger.warning("Could not leave group %s: %s", group, error)
         if getattr(self, "counted", False):
+            self.counted = False
             metrics.connected(-1)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -175,6 +212,7 @@ class HubConsumer(AsyncWebsocketConsumer):
             self.topics[name] = groups.topic_group(name)
             # Joined before the history is read, so no event falls between the two.
             await self.channel_layer.group_add(self.topics[name], self.channel_name)
+            self.joined_ms[name] = int(time.time() * 1000)
             metrics.subscribed(name)
         await self.send(text_data=protocol.encode({"type": "subscribed", "topic": name, "ref": ref}))
         if since is not None:
@@ -192,6 +230,7 @@ class HubConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_discard(group, self.channel_name)
         metrics.unsubscribed(name)
         self.last_sent.pop(name, None)
+        self.joined_ms.pop(name, None)
         await self.send(text_data=protocol.encode({"type": "unsubscribed", "topic": name, "ref": ref}))
 
     async def frame_ping(self, frame: dict, ref: Any) -> None:
@@ -240,13 +279,12 @@ class HubConsumer(AsyncWebsocketConsumer):
 
     async def hub_resync(self, message: dict) -> None:
         """Redis was unreachable: replay each stream from the last event sent on it."""
-        streams = dict(self.topics)
-        if self.user_id is not None:
-            streams[groups.user_stream(self.user_id)] = groups.user_group(self.user_id)
-        for stream, group in streams.items():
+        for stream, group in {**self.standing, **self.topics}.items():
             last = self.last_sent.get(stream)
             if last is not None:
                 await self._replay(stream, group, last[1])
+            else:
+                await self._replay(stream, group, f"({self.joined_ms.get(stream, 0)}-0")
 
     async def hub_logout(self, message: dict) -> None:
         """Close this connection if it belongs to the session that logged out."""
@@ -264,16 +302,27 @@ class HubConsumer(AsyncWebsocketConsumer):
         except FrameRefused as refusal:
             await self._refuse(refusal.code, refusal.message, ref)
             return
+        except Exception:
+            logger.exception("The handler of %r frames failed", frame["type"])
+            await self._refuse(protocol.SERVER_ERROR, "the hub could not handle this frame", ref)
+            return
         await self.send(text_data=protocol.encode({"type": "ok", "ref": ref, "result": result}))
 
     async def _replay(self, stream: str, group: str, since: str | None) -> None:
         """Send the events of ``group`` after ``since`` (or its latest one); ``reset`` first if some are gone."""
-        complete, events = await self.channel_layer.read_history(group, since)
+        try:
+            complete, events = await self.channel_layer.read_history(group, since)
+        except RedisError as error:
+            logger.warning("Could not read the history of %s: %s", stream, error)
+            await self.send(text_data=protocol.encode({"type": "reset", "topic": stream}))
+            return
         if not complete:
             self.last_sent.pop(stream, None)
             await self.send(text_data=protocol.encode({"type": "reset", "topic": stream}))
-        elif since is not None:
-            self.last_sent[stream] = (protocol.sequence(since), since)
+        elif since is not None and not since.startswith("("):
+            sequence, last = protocol.sequence(since), self.last_sent.get(stream)
+            if last is None or sequence > last[0]:
+                self.last_sent[stream] = (sequence, since)
         for event in events:
             await self.hub_event(event)
 
@@ -309,16 +358,19 @@ class HubConsumer(AsyncWebsocketConsumer):
         return True
 
     @database_sync_to_async
-    def _standing_groups(self) -> list[str]:
-        names = [groups.audience_group(groups.EVERYONE)]
+    def _standing_streams(self) -> dict[str, str]:
+        """Return stream -> group of what this connection joins without subscribing."""
+        audiences = [groups.EVERYONE]
+        streams = {}
         if self.user_id is not None:
-            names.append(groups.user_group(self.user_id))
-            names.append(groups.audience_group(groups.AUTHENTICATED))
+            streams[groups.user_stream(self.user_id)] = groups.user_group(self.user_id)
+            audiences.append(groups.AUTHENTICATED)
             if self.user.is_staff:
-                names.append(groups.audience_group(groups.STAFF))
-            for group_id in self.user.groups.values_list("pk", flat=True):
-                names.append(groups.audience_group(groups.django_group_audience(group_id)))
-        return names
+                audiences.append(groups.STAFF)
+            audiences += [groups.django_group_audience(pk) for pk in self.user.groups.values_list("pk", flat=True)]
+        for audience in audiences:
+            streams[groups.broadcast_stream(audience)] = groups.audience_group(audience)
+        return streams
 
 
 # What servers raise when the app sends on a socket the client just closed: Uvicorn an

@@ -41,12 +41,16 @@ redis.call('PUBLISH', ARGV[1], '{"id":"' .. id .. '",' .. string.sub(ARGV[2], 2)
 return id
 """
 
-# KEYS[1]: stream; ARGV[1]: an event id, or "" for the latest event only.
+# KEYS[1]: stream; ARGV[1]: an event id, "" for the latest event only, or "(<ms>-0" for
+# every event after that time (a resync of a stream nothing was sent on yet).
 # Returns {complete, entries}: complete is 0 when ARGV[1] is no longer in the stream
 # (trimmed, expired, or Redis lost it), and then entries is all that is left.
 _READ_HISTORY = """
 if ARGV[1] == '' then
   return {1, redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)}
+end
+if string.sub(ARGV[1], 1, 1) == '(' then
+  return {1, redis.call('XRANGE', KEYS[1], ARGV[1], '+')}
 end
 if #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) == 0 then
   return {0, redis.call('XRANGE', KEYS[1], '-', '+')}
@@ -159,10 +163,15 @@ class HubLoopLayer(RedisPubSubLoopLayer):
     def overflow(self, channel: str) -> None:
         """Replace a full channel's backlog with one ``hub.overflow`` message; drop what follows."""
         queue = self.channels[channel]
-        dropped = queue.qsize() + 1
+        drained = []
         while not queue.empty():
-            queue.get_nowait()
+            drained.append(queue.get_nowait())
+        # The connection's own websocket events (a disconnect above all) are kept.
+        kept = [item for item in drained if str(item.get("type", "")).startswith("websocket.")]
+        dropped = len(drained) - len(kept) + 1
         queue.put_nowait({"type": OVERFLOW_TYPE, "dropped": dropped})
+        for item in kept:
+            queue.put_beside(item)
         queue.overflowed = True
         self.channel_layer.dropped += dropped
         logger.warning("Channel %s fell %d messages behind; it is told to close.", channel, dropped)
@@ -201,7 +210,14 @@ class _HubShard(RedisSingleShardConnection):
                 self._ensure_receiver()
                 waiter = asyncio.get_running_loop().create_future()
                 self._confirmations[channel] = waiter
-                await self._pubsub.subscribe(channel)
+                try:
+                    await self._pubsub.subscribe(channel)
+                except BaseException as error:
+                    # Not left pending: the next group_add must send SUBSCRIBE again.
+                    del self._confirmations[channel]
+                    waiter.set_exception(error)
+                    waiter.exception()  # retrieved: no "never retrieved" warning
+                    raise
                 self._subscribed_to.add(channel)
         if waiter is not None:
             try:

@@ -8,6 +8,7 @@ from typing import Any
 
 # Error codes of "error" frames. The connection stays open after each of them.
 BAD_JSON = "bad_json"
+SERVER_ERROR = "server_error"
 BAD_FRAME = "bad_frame"
 UNKNOWN_TYPE = "unknown_type"
 INVALID_TOPIC = "invalid_topic"
@@ -25,7 +26,7 @@ CLOSE_TOO_SLOW = 4008
 CLOSE_TOO_LARGE = 4009
 CLOSE_FLOOD = 4029
 
-_EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+_EVENT_ID = re.compile(r"[0-9]{1,19}-[0-9]{1,19}")
 
 _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -57,7 +58,7 @@ def event(message: dict[str, Any]) -> str:
 
 def is_event_id(value: Any) -> bool:
     """Tell whether ``value`` looks like an event id (a Redis stream id, "<ms>-<n>")."""
-    return isinstance(value, str) and bool(_EVENT_ID.match(value))
+    return isinstance(value, str) and _EVENT_ID.fullmatch(value) is not None
 
 
 def sequence(event_id: str) -> tuple[int, int]:

@@ -133,7 +133,10 @@ def _on_commit(group: str, message: dict, history: History) -> None:
 
 
 def _send_now(group: str, message: dict, history: History) -> None:
-    bridge.run(_send(group, message, history))
+    try:
+        bridge.run(_send(group, message, history))
+    except TimeoutError as error:
+        raise HubUnavailable("publishing to %s timed out; it was cancelled" % group) from error
 
 
 async def _send(group: str, message: dict, history: History | None) -> str:

@@ -45,7 +45,7 @@ class Topic:
 
     def match(self, name: str) -> dict[str, str] | None:
         """Return the pattern's parameters if ``name`` matches it, else None."""
-        found = self.regex.match(name)
+        found = self.regex.fullmatch(name)
         return found.groupdict() if found else None
 
 
@@ -88,7 +88,7 @@ def client_frame(frame_type: str) -> Callable[[Callable[[Any, dict], dict]], Cal
     It runs in a thread; its dict is sent back as ``{"type": "ok", "ref": ..., "result": ...}``.
     It raises ``notifications.exceptions.FrameRefused(code, message)`` to answer an error frame.
     """
-    if not _FRAME_TYPE.match(frame_type):
+    if not _FRAME_TYPE.fullmatch(frame_type):
         raise ImproperlyConfigured("Client frame type %r must look like 'app.verb'." % frame_type)
 
     def register(handler: Callable[[Any, dict], dict]) -> Callable[[Any, dict], dict]:
@@ -117,7 +117,7 @@ def declared() -> list[Topic]:
 
 def resolve(name: Any) -> tuple[Topic, dict[str, str]]:
     """Return the topic that ``name`` matches and its parameters; raise InvalidTopic if none."""
-    if not isinstance(name, str) or len(name) > MAX_TOPIC_LENGTH or not _TOPIC_NAME.match(name):
+    if not isinstance(name, str) or len(name) > MAX_TOPIC_LENGTH or not _TOPIC_NAME.fullmatch(name):
         raise InvalidTopic("%r is not a valid topic name" % (name,))
     for candidate in _topics.values():
         params = candidate.match(name)

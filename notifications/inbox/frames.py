@@ -16,7 +16,7 @@ def read(user: Any, frame: dict) -> dict:
     ids = frame.get("ids")
     if not user.is_authenticated:
         raise FrameRefused(protocol.FORBIDDEN, "only signed-in users have an inbox")
-    if not isinstance(ids, list) or not ids or not all(isinstance(pk, int) and not isinstance(pk, bool) for pk in ids):
+    if not isinstance(ids, list) or not ids or not all(_is_pk(pk) for pk in ids):
         raise FrameRefused(protocol.BAD_FRAME, '"ids" must be a non-empty list of notification ids')
     return {"unread": services.mark_read(user, ids[:500])}
 
@@ -27,3 +27,7 @@ def read_all(user: Any, frame: dict) -> dict:
     if not user.is_authenticated:
         raise FrameRefused(protocol.FORBIDDEN, "only signed-in users have an inbox")
     return {"unread": services.mark_all_read(user)}
+
+
+def _is_pk(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63

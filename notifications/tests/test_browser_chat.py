@@ -151,7 +151,8 @@ def test_reconnects_and_resubscribes_since_the_last_event(new_page: Any, room_ur
     open_room(first, room_url)
     second = open_room(new_page(), room_url)
     say(first, "before the drop")
-    expect(last_message(second)).to_have_text("visitor: before the drop")
+    for page in (first, second):  # the first page must have seen it, or it has no id to resume from
+        expect(last_message(page)).to_have_text("visitor: before the drop")
 
     with first.expect_websocket():
         connections[0]["route"].close(code=4008, reason="too slow")
@@ -167,3 +168,16 @@ def test_reconnects_and_resubscribes_since_the_last_event(new_page: Any, room_ur
     expect(first.locator("#messages")).to_have_attribute("data-state", "closed")
     expect(first.locator("#chat-status")).to_contain_text("4000")
     assert len(connections) == 2
+
+
+def test_a_client_cannot_fake_server_events_by_name(new_page: Any, room_url: str) -> None:
+    """A visitor publishing "announcement.show" with markup into a room shows no banner anywhere."""
+    victim = open_room(new_page(), room_url)
+    attacker = open_room(new_page(), room_url)
+    topic = "chat." + room_url.rstrip("/").rsplit("/", 1)[1]
+    fake = {"id": 999, "title": "Fake", "body_html": "<img src=x class=injected>", "level": "critical", "version": 1}
+    attacker.evaluate("([topic, data]) => window.hub.publish(topic, 'announcement.show', data)", [topic, fake])
+    say(attacker, "after the fake")
+    expect(last_message(victim)).to_have_text("visitor: after the fake")
+    expect(victim.locator("img.injected")).to_have_count(0)
+    expect(victim.get_by_text("Fake", exact=True)).to_have_count(0)

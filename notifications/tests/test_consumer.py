@@ -226,3 +226,66 @@ async def test_connect_hooks_send_their_events_after_hello(alice: Any) -> None:
         assert (await visitor.receive_json_from(timeout=5))["data"] == "visitor"
     finally:
         registry._connect_hooks.remove(greet)
+
+
+def _members(group: str) -> set[str]:
+    """The channels of this process (this test's loop) in ``group``."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()._get_layer()
+    return set(layer.groups.get(layer._get_group_channel_name(group), ()))
+
+
+async def test_a_consumer_that_fails_leaves_every_group() -> None:
+    """An error inside the consumer (here a connect hook) leaves no channel behind in any group."""
+    from notifications import groups, registry
+
+    def broken(user: Any) -> list[dict]:
+        raise RuntimeError("broken hook")
+
+    registry.on_connect(broken)
+    try:
+        communicator = WebsocketCommunicator(websocket_application, "/ws/", headers=[ORIGIN])
+        await communicator.connect(timeout=5)
+        with pytest.raises(RuntimeError, match="broken hook"):
+            while True:  # hello, then the hook's error ends the consumer
+                await communicator.receive_output(timeout=5)
+    finally:
+        registry._connect_hooks.remove(broken)
+    assert _members(groups.audience_group(groups.EVERYONE)) == set()
+
+
+async def test_failing_app_frames_and_unknown_messages_do_not_break_the_socket(visitor: WebsocketCommunicator) -> None:
+    """A handler that raises answers server_error; a message of unknown type is ignored."""
+    from channels.layers import get_channel_layer
+
+    from notifications import groups, registry
+
+    @registry.client_frame("test.boom")
+    def boom(user: Any, frame: dict) -> dict:
+        raise ValueError("boom")
+
+    try:
+        reply = await ask(visitor, {"type": "test.boom", "ref": 9})
+        assert (reply["code"], reply["ref"]) == (protocol.SERVER_ERROR, 9)
+    finally:
+        registry._frame_handlers.pop("test.boom")
+    await get_channel_layer().group_send(groups.audience_group(groups.EVERYONE), {"type": "no.such.handler"})
+    assert await ask(visitor, {"type": "ping", "ref": 2}) == {"type": "pong", "ref": 2}
+
+
+async def test_after_a_flood_close_nothing_more_is_sent_and_groups_are_left() -> None:
+    """Frames queued behind a 4029 close get no answer, and the disconnect leaves every group."""
+    from notifications import groups
+
+    with override_settings(HUB_RATE_BURST=2, HUB_RATE_LIMIT=0.1):
+        communicator, _hello = await open_socket()
+        for _ in range(10):
+            await communicator.send_to(text_data='{"type": "ping"}')
+        outputs = []
+        while (output := await communicator.receive_output(timeout=5))["type"] != "websocket.close":
+            outputs.append(output)
+        assert output["code"] == protocol.CLOSE_FLOOD
+        assert await communicator.receive_nothing(timeout=0.3)
+        await communicator.disconnect()
+    assert _members(groups.audience_group(groups.EVERYONE)) == set()

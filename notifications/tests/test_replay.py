@@ -134,9 +134,19 @@ async def test_hand_over_from_replay_to_live_has_no_gap_and_no_duplicate(live_hu
     assert [f["data"] for f in frames] == list(range(90))
 
 
-@pytest.mark.parametrize("since", [5, "yesterday", "1-2-3", ""])
+@pytest.mark.parametrize(
+    "since", [5, "yesterday", "1-2-3", "", "99999999999999999999-0", "1-1\n", "\u0661-\u0661", "-1-0"]
+)
 async def test_malformed_since_is_a_bad_frame(live_hub: Any, since: Any) -> None:
     """A since that is not an event id gets bad_frame."""
     async with client_for(live_hub) as hub:
         await hub.send_raw(f'{{"type": "subscribe", "topic": "chat.x", "since": {__import__("json").dumps(since)}}}')
         assert (await hub.next_frame())["code"] == "bad_frame"
+
+
+async def test_since_beyond_any_stream_gets_a_reset_not_a_crash(live_hub: Any) -> None:
+    """The largest well-formed id is answered with a reset, and the socket keeps working."""
+    async with client_for(live_hub) as hub:
+        await hub.subscribe("chat.far", since="9999999999999999999-0")
+        assert await hub.next_frame() == {"type": "reset", "topic": "chat.far"}
+        assert (await hub.ping())["type"] == "pong"

@@ -10,7 +10,9 @@
  * Hub.connect(options?) -> Hub. options.url: the socket (default: this host's /ws/, wss: on
  *     https pages); options.token: a hub token, sent as ?token=.
  * hub.on(event, fn) -> off(). Calls fn(data, frame) for every event frame named `event`
- *     ("*": every event) from subscribed topics, "user.<id>" and "broadcast.<audience>".
+ *     ("*": every event) from subscribed topics, "user.<id>" and "broadcast.<audience>",
+ *     published by the server. Events that a client published (they carry `sender`) reach
+ *     only subscribe() callbacks, so no visitor can fake, say, an announcement by name.
  * hub.onFrame(type, fn) -> off(). Calls fn(frame) for every frame of that type ("hello",
  *     "error", ...), and for the local frame {type: "close", code, reason, reconnecting}.
  * hub.subscribe(topic, fn?) -> Promise of the "subscribed" frame; fn(frame) gets each event
@@ -176,6 +178,7 @@
       if (frame.topic && frame.id) this.lastIds.set(frame.topic, frame.id);
       const fn = this._topics.get(frame.topic);
       if (fn) callEach([fn], frame);
+      if ("sender" in frame) return; // published by a client: for its topic's subscribers only
       callEach(this._events.get(frame.event), frame.data, frame);
       callEach(this._events.get("*"), frame.data, frame);
     }

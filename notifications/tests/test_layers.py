@@ -1,0 +1,46 @@
+"""The channel layer's own guarantees, on a real (private) Redis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from hub.embedded_redis import EmbeddedRedis
+from notifications.layers import OVERFLOW_TYPE, HubChannelLayer
+
+
+async def test_overflow_keeps_the_connections_own_websocket_events(tmp_path: Path) -> None:
+    """A full queue is replaced by one overflow message, but a queued disconnect survives."""
+    redis = EmbeddedRedis(tmp_path / "redis")
+    layer = HubChannelLayer(hosts=[redis.start()], prefix="t", queue_size=3)
+    try:
+        channel, queue = await layer.new_inbox()
+        queue.put_beside({"type": "websocket.disconnect", "code": 1000})
+        for n in range(5):
+            layer._get_layer().deliver(channel, {"type": "hub.event", "n": n})
+        drained = [queue.get_nowait() for _ in range(queue.qsize())]
+        assert [item["type"] for item in drained] == [OVERFLOW_TYPE, "websocket.disconnect"]
+        await layer.close_inbox(channel)
+    finally:
+        await layer.flush()
+        redis.stop()
+
+
+async def test_a_failed_subscribe_is_retried_by_the_next_group_add(tmp_path: Path) -> None:
+    """A SUBSCRIBE that failed while Redis was down does not poison the group afterwards."""
+    redis = EmbeddedRedis(tmp_path / "redis")
+    layer = HubChannelLayer(hosts=[redis.start()], prefix="t")
+    try:
+        channel, _queue = await layer.new_inbox()
+        redis.stop()
+        with pytest.raises((RedisConnectionError, OSError)):
+            await layer.group_add("g", channel)
+        redis.start()
+        await layer.group_add("g", channel)  # would time out if the failed attempt were still pending
+        await layer.group_send("g", {"type": "x"})
+        assert (await layer.receive(channel))["type"] == "x"
+    finally:
+        await layer.flush()
+        redis.stop()
