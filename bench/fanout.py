@@ -87,8 +87,8 @@ def _wait_port(port: int, process: subprocess.Popen, timeout: float = 30) -> Non
 
 async def run(setup: str, clients: int, events: int, rate: float, env: dict[str, str]) -> dict:
     """Run one setup with ``clients`` connections and ``events`` events; return its figures."""
-    _command, _settings, path, topic, kind = SETUPS[setup]
-    env = {**env, "HUB_QUEUE_SIZE": str(events + 100)}
+    _command, settings_module, path, topic, kind = SETUPS[setup]
+    env = {**env, "DJANGO_SETTINGS_MODULE": settings_module, "HUB_QUEUE_SIZE": str(events + 100)}
     server, port = start_server(setup, env)
     try:
         rss_before = _rss_kb(server.pid)
