@@ -75,6 +75,15 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def wait_for(condition: Any, timeout: float = 10.0) -> Any:
+    """Poll ``condition`` (e.g. metrics flushed once a second) until it is truthy; return it."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.1)  # polling for the next flush, bounded by the deadline
+    return value
+
+
 def port_open(port: int) -> bool:
     """Tell whether something accepts TCP connections on 127.0.0.1:``port``."""
     import socket

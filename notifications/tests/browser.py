@@ -11,14 +11,14 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, BrowserContext, Page
 
-__all__ = ["CHROMIUM", "chromium", "launch_chromium", "log_in", "orm_beside_playwright", "page"]
+__all__ = ["CHROMIUM", "chromium", "launch_chromium", "log_in", "new_context", "orm_beside_playwright", "page"]
 
 CHROMIUM = "/usr/bin/chromium"
 _ARGS = [
@@ -64,6 +64,21 @@ def page(chromium: Browser) -> Iterator[Page]:
     context = chromium.new_context()
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+def new_context(chromium: Browser) -> Iterator[Any]:
+    """Return a factory of browser contexts (each its own cookies and storage), closed afterwards."""
+    contexts: list[BrowserContext] = []
+
+    def make() -> BrowserContext:
+        context = chromium.new_context()
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture

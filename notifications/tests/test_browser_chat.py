@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -16,7 +15,7 @@ import pytest
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not importable").expect
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, WebSocketRoute
+    from playwright.sync_api import Page, WebSocketRoute
 
 
 @pytest.fixture
@@ -26,18 +25,9 @@ def room_url(live_hub: Any) -> str:
 
 
 @pytest.fixture
-def new_page(chromium: Browser) -> Iterator[Any]:
+def new_page(new_context: Any) -> Any:
     """Return a factory of pages, each in its own browser context (its own cookies)."""
-    contexts = []
-
-    def make() -> Page:
-        context = chromium.new_context()
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
+    return lambda: new_context().new_page()
 
 
 def open_room(page: Page, url: str) -> Page:

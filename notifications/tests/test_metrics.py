@@ -8,17 +8,9 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
+from conftest import wait_for
 from notifications import groups, metrics, publish
 from notifications.client import HubClient
-
-
-def wait_for(condition: Any, timeout: float = 10.0) -> Any:
-    """Poll ``condition`` (figures are flushed once a second) until it is truthy; return it."""
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.1)  # polling Redis for the next flush, bounded by the deadline
-    return value
 
 
 async def test_snapshot_counts_connections_subscriptions_deliveries(live_hub: Any) -> None:

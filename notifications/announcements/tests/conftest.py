@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import Group
 
+from conftest import wait_for  # noqa: F401 (re-exported to this package's tests)
 from notifications import publish, tokens
 from notifications.client import HubClient
 
@@ -47,12 +47,3 @@ async def events_until_marker(client: HubClient, timeout: float = 10.0) -> list[
 async def send_marker() -> None:
     """Broadcast a marker to everyone: what a client got before it is all it will get."""
     await sync_to_async(publish.broadcast)(MARKER)
-
-
-def wait_for(condition: Any, timeout: float = 10.0) -> Any:
-    """Poll ``condition`` (receipts are flushed once a second) until it is truthy; return it."""
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.1)  # polling Redis for the next flush, bounded by the deadline
-    return value

@@ -6,7 +6,6 @@ Plain sync tests: Playwright's sync API cannot run inside pytest-asyncio's loop.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -16,24 +15,9 @@ from notifications.announcements import services
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not importable").expect
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute
+    from playwright.sync_api import Page, WebSocketRoute
 
 BANNERS = "#announcements .announcement"
-
-
-@pytest.fixture
-def new_context(chromium: Browser) -> Iterator[Any]:
-    """Return a factory of browser contexts (each its own cookies and localStorage)."""
-    contexts = []
-
-    def make() -> BrowserContext:
-        context = chromium.new_context()
-        contexts.append(context)
-        return context
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def open_live(page: Page, url: str) -> Page:
