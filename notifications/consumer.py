@@ -122,6 +122,11 @@ class HubConsumer(AsyncWebsocketConsumer):
         metrics.start()
         metrics.connected(+1)
         self.counted = True
+        # Connect hooks read their state now, after the groups are joined and before hello:
+        # whatever changes once the client has seen hello reaches it live, not twice.
+        snapshot = [
+            message for hook in registry.connect_hooks() for message in await database_sync_to_async(hook)(self.user)
+        ]
         hello = {
             "type": "hello",
             "connection": self.connection_id,
@@ -132,9 +137,8 @@ class HubConsumer(AsyncWebsocketConsumer):
         since = parse_qs(self.scope.get("query_string", b"").decode("latin1")).get("since")
         if self.user_id is not None and since and protocol.is_event_id(since[0]):
             await self._replay(groups.user_stream(self.user_id), groups.user_group(self.user_id), since[0])
-        for hook in registry.connect_hooks():
-            for message in await database_sync_to_async(hook)(self.user):
-                await self.hub_event(message)
+        for message in snapshot:
+            await self.hub_event(message)
 
     async def disconnect(self, code: int) -> None:
         """Leave every group (standing and topics) and stop counting this connection."""

@@ -75,7 +75,9 @@ def topic(
 def on_connect(hook: Callable[[Any], Iterable[dict]]) -> Callable[[Any], Iterable[dict]]:
     """Register ``hook(user)``: the ``hub.event`` messages it returns are sent to each new connection.
 
-    It runs in a thread (it may query the database) after ``hello`` and any replay.
+    It runs in a thread (it may query the database) once the connection has joined its
+    groups and before ``hello``; its events are sent after ``hello`` and any replay, so a
+    change made after the client saw ``hello`` reaches it live only.
     Build messages with ``notifications.groups.event_message``.
     """
     _connect_hooks.append(hook)
