@@ -210,7 +210,8 @@ class HubConsumer(AsyncWebsocketConsumer):
                 ref,
             )
             return
-        if not await self._authorized(name, ref):
+        topic = await self._authorized(name, ref)
+        if topic is None:
             return
         if name not in self.topics:
             self.topics[name] = groups.topic_group(name)
@@ -221,7 +222,7 @@ class HubConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=protocol.encode({"type": "subscribed", "topic": name, "ref": ref}))
         if since is not None:
             await self._replay(name, self.topics[name], since)
-        elif registry.resolve(name)[0].retain:
+        elif topic.retain:
             await self._replay(name, self.topics[name], None)
 
     async def frame_unsubscribe(self, frame: dict, ref: Any) -> None:
@@ -247,7 +248,7 @@ class HubConsumer(AsyncWebsocketConsumer):
         if not groups.is_valid_event_name(event):
             await self._refuse(protocol.BAD_FRAME, '"event" must be 1-64 letters, digits or _.:-', ref)
             return
-        if not await self._authorized(name, ref, publishing=True):
+        if await self._authorized(name, ref, publishing=True) is None:
             return
         sender = {"id": self.user_id, "username": self.user.get_username()} if self.user_id else None
         try:
@@ -330,22 +331,23 @@ class HubConsumer(AsyncWebsocketConsumer):
         for event in events:
             await self.hub_event(event)
 
-    async def _authorized(self, name: Any, ref: Any, publishing: bool = False) -> bool:
+    async def _authorized(self, name: Any, ref: Any, publishing: bool = False) -> registry.Topic | None:
+        """Return the declared topic if this connection may use it; else answer an error and return None."""
         try:
             topic, params = registry.resolve(name)
         except InvalidTopic as error:
             await self._refuse(protocol.INVALID_TOPIC, str(error), ref)
-            return False
+            return None
         if publishing and not topic.client_publish:
             await self._refuse(protocol.FORBIDDEN, "topic %r does not accept client publishing" % name, ref)
-            return False
+            return None
         if name in self.authorized:
-            return True
+            return topic
         if not await database_sync_to_async(topic.authorize)(self.user, **params):
             await self._refuse(protocol.FORBIDDEN, "not allowed to use topic %r" % name, ref)
-            return False
+            return None
         self.authorized.add(name)
-        return True
+        return topic
 
     async def _refuse(self, code: str, message: str, ref: Any = None) -> None:
         if code == protocol.RATE_LIMITED:

@@ -276,9 +276,7 @@ class _HubShard(RedisSingleShardConnection):
             event_id = await self._script(keys=keys, args=[channel, payload, history.size, history.ttl])
         return event_id.decode() if isinstance(event_id, bytes) else event_id
 
-    def _receive_message(self, message: dict | None) -> None:
-        if message is None:
-            return
+    def _receive_message(self, message: dict) -> None:
         name = message["channel"]
         if isinstance(name, bytes):
             name = name.decode()

@@ -21,6 +21,8 @@ import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
+from notifications import redis_client
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["connected", "delivered", "receipts", "snapshot", "start", "subscribed", "unsubscribed"]
@@ -84,7 +86,7 @@ def start() -> None:
 
 def snapshot() -> dict[str, Any]:
     """Return the hub's figures summed over live server processes (sync; Redis reads)."""
-    client = _client()
+    client = redis_client.client()
     prefix = settings.HUB_REDIS_PREFIX
     totals: dict[str, Any] = {"processes": 0, "connections": 0, "delivered": 0, "dropped": 0, "topics": Counter()}
     latencies: list[float] = []
@@ -113,17 +115,13 @@ def snapshot() -> dict[str, Any]:
 
 def receipts(key: str) -> int:
     """Return how many connections an event carrying ``"receipt": key`` was delivered to."""
-    return int(_client().hget(f"{settings.HUB_REDIS_PREFIX}:metrics:receipts", key) or 0)
+    return int(redis_client.client().hget(f"{settings.HUB_REDIS_PREFIX}:metrics:receipts", key) or 0)
 
 
 def _percentile(ordered: list[float], fraction: float) -> float | None:
     if not ordered:
         return None
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * fraction))], 2)
-
-
-def _client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
 
 
 async def _flush_forever() -> None:

@@ -8,22 +8,11 @@ and ``dashboard:hub:previous`` (the hub figures of the previous sample).
 
 from __future__ import annotations
 
-import functools
-
-import redis
 from django.conf import settings
 
+from notifications.redis_client import client
+
 __all__ = ["client", "key"]
-
-
-@functools.cache
-def _client_for(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url)
-
-
-def client() -> redis.Redis:
-    """Return this process's Redis client (a connection pool; safe across threads and forks)."""
-    return _client_for(settings.REDIS_URL)
 
 
 def key(name: str, part: str) -> str:
