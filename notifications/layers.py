@@ -10,6 +10,9 @@
 4. ``group_add`` returns once Redis has confirmed the subscription, so a history read
    after it cannot miss an event; after a lost Redis connection comes back, every local
    channel gets ``hub.resync`` to replay what it may have missed.
+5. ``blocking_group_send`` is ``group_send`` for sync code (views, Celery tasks): the same
+   script on the same Redis channel, run in the calling thread over one synchronous
+   connection pool per process, with no event loop to hop to.
 
 Messages are JSON so that the script can splice the id into the published message.
 """
@@ -19,11 +22,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
-from channels_redis.utils import _wrap_close, decode_hosts
+from channels_redis.utils import _consistent_hash, _wrap_close, decode_hosts
 from django.core.exceptions import ImproperlyConfigured
 
 logger = logging.getLogger(__name__)
@@ -31,6 +36,7 @@ logger = logging.getLogger(__name__)
 OVERFLOW_TYPE = "hub.overflow"
 RESYNC_TYPE = "hub.resync"
 _CONFIRM_TIMEOUT = 5.0
+_SYNC_TIMEOUT = 10.0  # seconds a sync publish waits for Redis, unless the hosts entry says otherwise
 
 # KEYS: stream, published counter; ARGV: pub/sub channel, JSON object without id, max length, ttl.
 _APPEND_AND_PUBLISH = """
@@ -78,6 +84,36 @@ class HubChannelLayer(RedisPubSubChannelLayer):
         super().__init__(*args, serializer_format="json", **kwargs)
         self.queue_size = queue_size
         self.dropped = 0
+        self._hosts = decode_hosts(kwargs.get("hosts", args[0] if args else None))
+        self._prefix = kwargs.get("prefix", "asgi")
+        self._sync_lock = threading.Lock()
+        self._sync_scripts: list[Any] | None = None
+
+    def blocking_group_send(self, group: str, message: dict, history: History | None = None) -> str | None:
+        """``group_send`` from sync code, in the calling thread; with ``history``, return the event id.
+
+        Thread-safe and fork-safe (redis-py's pools reconnect in a forked child); raises
+        ``redis.RedisError`` when Redis is unreachable, after at most ``socket_timeout``.
+        """
+        group_channel = f"{self._prefix}__group__{group}"
+        script = self._sync_script(group_channel)
+        payload = json.dumps(message, separators=(",", ":"))
+        if history is None:
+            script.registered_client.publish(group_channel, payload)
+            return None
+        keys = [f"{self._prefix}:history:{group}", f"{self._prefix}:metrics:published"]
+        event_id = script(keys=keys, args=[group_channel, payload, history.size, history.ttl])
+        return event_id.decode() if isinstance(event_id, bytes) else event_id
+
+    def _sync_script(self, group_channel: str) -> Any:
+        """Return the append-and-publish script bound to the sync client of this channel's shard."""
+        scripts = self._sync_scripts
+        if scripts is None:
+            with self._sync_lock:
+                if self._sync_scripts is None:
+                    self._sync_scripts = [_sync_client(host).register_script(_APPEND_AND_PUBLISH) for host in self._hosts]
+                scripts = self._sync_scripts
+        return scripts[_consistent_hash(group_channel, len(scripts))]
 
     def _get_layer(self) -> HubLoopLayer:
         loop = asyncio.get_running_loop()
@@ -94,6 +130,17 @@ class HubChannelLayer(RedisPubSubChannelLayer):
         if isinstance(message, dict):
             return message
         return super().deserialize(message)
+
+
+def _sync_client(host: dict[str, Any]) -> redis.Redis:
+    """Return a synchronous client for one ``hosts`` entry, as channels-redis' ``create_pool`` reads it."""
+    host = {"socket_timeout": _SYNC_TIMEOUT, "socket_connect_timeout": _SYNC_TIMEOUT, **host}
+    if "address" in host:
+        return redis.Redis.from_url(host.pop("address"), **host)
+    if "master_name" in host:
+        sentinel = redis.Sentinel(host.pop("sentinels"), sentinel_kwargs=host.pop("sentinel_kwargs", None))
+        return sentinel.master_for(host.pop("master_name"), **host)
+    return redis.Redis(**host)
 
 
 class HubLoopLayer(RedisPubSubLoopLayer):

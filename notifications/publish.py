@@ -3,8 +3,9 @@
 Each function validates at the call (raising :class:`PublishError` or
 :class:`InvalidTopic` before anything is sent), then ``group_send``s one
 ``hub.event`` message (see ``notifications.groups.event_message``). The sync
-functions send after the surrounding transaction commits, never on rollback, over
-the process's one long-lived channel-layer connection (``notifications.bridge``).
+functions send after the surrounding transaction commits, never on rollback, in the
+calling thread over the process's one synchronous Redis pool
+(``HubChannelLayer.blocking_group_send``): one round trip, no event loop to hop to.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from redis.exceptions import RedisError
 
-from notifications import bridge, groups, registry
+from notifications import groups, registry
 from notifications.exceptions import HubUnavailable, PublishError
 from notifications.layers import History
 
@@ -61,8 +62,7 @@ async def abroadcast(
 
 def close_session(user: Any, session_key: str) -> None:
     """Close the hub connections that the browser session ``session_key`` of ``user`` opened."""
-    group = groups.user_group(getattr(user, "pk", user))
-    bridge.run(_send(group, groups.logout_message(session_key), None))
+    _send_now(groups.user_group(getattr(user, "pk", user)), groups.logout_message(session_key), None)
 
 
 def _user_args(user: Any, event: str, data: Any, receipt: str | None) -> tuple[str, dict, History]:
@@ -132,11 +132,11 @@ def _on_commit(group: str, message: dict, history: History) -> None:
         _send_now(group, message, history)
 
 
-def _send_now(group: str, message: dict, history: History) -> None:
+def _send_now(group: str, message: dict, history: History | None) -> None:
     try:
-        bridge.run(_send(group, message, history))
-    except TimeoutError as error:
-        raise HubUnavailable("publishing to %s timed out; it was cancelled" % group) from error
+        get_channel_layer().blocking_group_send(group, message, history)
+    except RedisError as error:
+        raise HubUnavailable("could not publish to %s: %s" % (group, error)) from error
 
 
 async def _send(group: str, message: dict, history: History | None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import math
 from typing import Any
 
@@ -9,8 +11,10 @@ import pytest
 import redis
 from django.conf import settings
 
-from notifications import publish
-from notifications.exceptions import InvalidTopic, PublishError
+from hub.embedded_redis import free_port
+from notifications import bridge, publish
+from notifications.exceptions import HubUnavailable, InvalidTopic, PublishError
+from notifications.layers import HubChannelLayer
 
 
 @pytest.mark.parametrize(
@@ -49,3 +53,27 @@ def test_publishing_from_sync_code_reuses_one_connection() -> None:
     assert len(server.client_list()) == before
     key = f"{settings.HUB_REDIS_PREFIX}:history:hub.topic.chat.count"
     assert server.xlen(key) == settings.HUB_TOPIC_HISTORY["chat.{room}"] == 250
+
+
+def test_sync_publish_runs_in_the_calling_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sync publish needs no event loop: it is one script call from the caller's thread."""
+
+    def no_event_loop(*args: Any) -> None:
+        raise AssertionError("a sync publish went through an event loop")
+
+    monkeypatch.setattr(bridge, "run", no_event_loop)
+    monkeypatch.setattr(asyncio, "run_coroutine_threadsafe", no_event_loop)
+    publish.to_topic("chat.thread", "tick", {"n": 1})
+    server = redis.Redis.from_url(settings.REDIS_URL)
+    [(_event_id, fields)] = server.xrange(f"{settings.HUB_REDIS_PREFIX}:history:hub.topic.chat.thread")
+    assert json.loads(fields[b"m"])["data"] == {"n": 1}
+
+
+def test_unreachable_redis_raises_hub_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With Redis gone, a sync publish raises HubUnavailable naming the group, instead of hanging."""
+    unreachable = HubChannelLayer(hosts=[f"redis://127.0.0.1:{free_port()}/0"], prefix="gone")
+    monkeypatch.setattr(publish, "get_channel_layer", lambda: unreachable)
+    with pytest.raises(HubUnavailable, match="hub.topic.chat.gone"):
+        publish.to_topic("chat.gone", "tick")
+    with pytest.raises(HubUnavailable, match="hub.user.7"):
+        publish.close_session(7, "session-key")
