@@ -9,7 +9,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.local")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
+from hub import collector  # noqa: E402
 from hub.routing import websocket_application  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -18,3 +20,5 @@ application = ProtocolTypeRouter(
         "websocket": websocket_application,
     }
 )
+
+collector.tune(settings.HUB_GC_THRESHOLD)

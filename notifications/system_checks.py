@@ -21,7 +21,7 @@ _POSITIVE = (
 
 
 def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    """Check that the default channel layer is the hub's and that every HUB_* number is positive."""
+    """Check that the default channel layer is the hub's and that every HUB_* number is in range."""
     errors = []
     backend = settings.CHANNEL_LAYERS.get("default", {}).get("BACKEND")
     if backend != "notifications.layers.HubChannelLayer":
@@ -36,4 +36,12 @@ def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[Error]:
         value = getattr(settings, name, None)
         if not isinstance(value, (int, float)) or value <= 0:
             errors.append(Error("%s must be a positive number, not %r." % (name, value), id="notifications.E002"))
+    threshold = getattr(settings, "HUB_GC_THRESHOLD", 0)
+    if not isinstance(threshold, int) or threshold < 0:
+        errors.append(
+            Error(
+                "HUB_GC_THRESHOLD must be 0 (Python's default) or a positive number, not %r." % (threshold,),
+                id="notifications.E002",
+            )
+        )
     return errors
