@@ -111,7 +111,9 @@ class HubChannelLayer(RedisPubSubChannelLayer):
         if scripts is None:
             with self._sync_lock:
                 if self._sync_scripts is None:
-                    self._sync_scripts = [_sync_client(host).register_script(_APPEND_AND_PUBLISH) for host in self._hosts]
+                    self._sync_scripts = [
+                        _sync_client(host).register_script(_APPEND_AND_PUBLISH) for host in self._hosts
+                    ]
                 scripts = self._sync_scripts
         return scripts[_consistent_hash(group_channel, len(scripts))]
 
