@@ -1,10 +1,9 @@
 """Websocket routing: one multiplexed socket per page at ``/ws/``."""
 
-from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from django.urls import path
 
-from notifications.auth import TokenAuthMiddleware
+from notifications.auth import HubAuthMiddleware
 from notifications.consumer import HubConsumer
 from notifications.origin import SameSiteOriginValidator
 
@@ -12,6 +11,4 @@ websocket_urlpatterns = [
     path("ws/", HubConsumer.as_asgi()),
 ]
 
-websocket_application = SameSiteOriginValidator(
-    AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
-)
+websocket_application = SameSiteOriginValidator(HubAuthMiddleware(URLRouter(websocket_urlpatterns)))

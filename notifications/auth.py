@@ -1,14 +1,24 @@
-"""Websocket authentication by hub token (``?token=...``), on top of Django sessions."""
+"""Websocket authentication: a hub token (``?token=...``) or the Django session cookie.
+
+One middleware instead of Channels' ``AuthMiddlewareStack`` plus a token middleware: each
+of those four layers keeps its own copy of the scope and its own suspended frame for the
+life of the socket (several KB per idle connection; docs/performance.md, "Memory"). The
+scope gets the same keys (``cookies``, ``session``, ``user``) and the user is still found
+by Channels' ``get_user``, which checks the session's auth hash.
+"""
 
 from __future__ import annotations
 
 import logging
+from importlib import import_module
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.auth import get_user
 from channels.db import database_sync_to_async
-from channels.middleware import BaseMiddleware
 from channels.security.websocket import WebsocketDenier
+from django.conf import settings
+from django.http import parse_cookie
 
 from notifications import tokens
 from notifications.exceptions import InvalidToken
@@ -16,17 +26,31 @@ from notifications.exceptions import InvalidToken
 logger = logging.getLogger(__name__)
 
 
-class TokenAuthMiddleware(BaseMiddleware):
-    """Sets ``scope["user"]`` from a ``token`` query parameter; refuses the handshake if it is bad."""
+class HubAuthMiddleware:
+    """Sets ``scope["cookies"]``, ``["session"]`` and ``["user"]``; refuses the handshake for a bad token."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.session_store = import_module(settings.SESSION_ENGINE).SessionStore
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
+        cookies = _cookies(scope)
+        scope = dict(scope, cookies=cookies, session=self.session_store(cookies.get(settings.SESSION_COOKIE_NAME)))
         token = parse_qs(scope.get("query_string", b"").decode("latin1")).get("token")
         if not token:
-            return await super().__call__(scope, receive, send)
+            scope["user"] = await get_user(scope)
+            return await self.inner(scope, receive, send)
         try:
-            user = await database_sync_to_async(tokens.user_for)(token[0])
+            scope["user"] = await database_sync_to_async(tokens.user_for)(token[0])
         except InvalidToken as error:
             logger.info("Refused a websocket with a bad token: %s", error)
             return await WebsocketDenier()(scope, receive, send)
-        scope = dict(scope, user=user, hub_token=True)
-        return await super().__call__(scope, receive, send)
+        scope["hub_token"] = True
+        return await self.inner(scope, receive, send)
+
+
+def _cookies(scope: dict) -> dict[str, str]:
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            return parse_cookie(value.decode("latin1"))
+    return {}

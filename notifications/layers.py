@@ -20,6 +20,7 @@ Messages are JSON so that the script can splice the id into the published messag
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 import threading
@@ -226,17 +227,63 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         logger.warning("Channel %s fell %d messages behind; it is told to close.", channel, dropped)
 
 
-class _ChannelQueue(asyncio.Queue):
-    """A channel's bounded queue; once it overflowed it takes nothing more from the layer."""
+class _ChannelQueue:
+    """A channel's bounded queue for its one reader; once it overflowed it takes nothing more.
 
-    overflowed = False
+    The part of ``asyncio.Queue`` a channel uses, without its three deques and its Event
+    (about 3 KB per queue): an idle connection's queue is two empty slots.
+    """
+
+    __slots__ = ("maxsize", "overflowed", "_items", "_waiter")
+
+    def __init__(self, maxsize: int = 0):
+        self.maxsize = maxsize
+        self.overflowed = False
+        self._items: collections.deque[Any] | None = None
+        self._waiter: asyncio.Future[None] | None = None
+
+    def qsize(self) -> int:
+        """Return how many items wait."""
+        return len(self._items) if self._items is not None else 0
+
+    def empty(self) -> bool:
+        """Tell whether nothing waits."""
+        return self._items is None
+
+    def put_nowait(self, item: Any) -> None:
+        """Queue ``item``, or raise ``asyncio.QueueFull`` once ``maxsize`` items wait."""
+        if 0 < self.maxsize <= self.qsize():
+            raise asyncio.QueueFull
+        self.put_beside(item)
 
     def put_beside(self, item: Any) -> None:
         """Queue ``item`` past the bound: the connection's own websocket events, never dropped."""
-        self._put(item)
-        self._unfinished_tasks += 1
-        self._finished.clear()
-        self._wakeup_next(self._getters)
+        if self._items is None:
+            self._items = collections.deque()
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def get_nowait(self) -> Any:
+        """Return the next item, or raise ``asyncio.QueueEmpty``."""
+        items = self._items
+        if items is None:
+            raise asyncio.QueueEmpty
+        item = items.popleft()
+        if not items:
+            self._items = None
+        return item
+
+    async def get(self) -> Any:
+        """Wait for the next item and return it."""
+        while self._items is None:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self.get_nowait()
 
 
 class _HubShard(RedisSingleShardConnection):

@@ -156,6 +156,19 @@ async def test_logout_closes_that_sessions_sockets(live_hub: Any, users: dict) -
             assert (await token_client.ping())["type"] == "pong"
 
 
+async def test_a_session_is_not_honoured_after_a_password_change(live_hub: Any, users: dict) -> None:
+    """The session cookie signs the user in until their password changes; then the socket is a visitor's."""
+    browser = Client()
+    await sync_to_async(browser.force_login)(users["bob"])
+    headers = {"Cookie": f"sessionid={browser.cookies['sessionid'].value}"}
+    async with websockets.connect(live_hub.ws_url, additional_headers=headers) as socket:
+        assert f'"user":{users["bob"].pk}' in await socket.recv()
+    users["bob"].set_password("a new password")
+    await sync_to_async(users["bob"].save)()
+    async with websockets.connect(live_hub.ws_url, additional_headers=headers) as socket:
+        assert '"user":null' in await socket.recv()
+
+
 async def test_bad_frames_do_not_disturb_other_clients(live_hub: Any) -> None:
     """A client sending garbage and flooding does not stop another from being served."""
     async with client_for(live_hub) as good, client_for(live_hub) as bad:

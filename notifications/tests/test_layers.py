@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from hub.embedded_redis import EmbeddedRedis
-from notifications.layers import OVERFLOW_TYPE, HubChannelLayer
+from notifications.layers import OVERFLOW_TYPE, HubChannelLayer, _ChannelQueue
 
 
 async def test_overflow_keeps_the_connections_own_websocket_events(tmp_path: Path) -> None:
@@ -44,3 +45,28 @@ async def test_a_failed_subscribe_is_retried_by_the_next_group_add(tmp_path: Pat
     finally:
         await layer.flush()
         redis.stop()
+
+
+async def test_a_channel_queue_is_a_bounded_fifo_with_one_waiting_reader() -> None:
+    """Items come out in order; past the bound put_nowait raises, put_beside does not; get waits."""
+    queue = _ChannelQueue(maxsize=2)
+    reader = asyncio.ensure_future(queue.get())
+    await asyncio.sleep(0)
+    assert not reader.done()
+    queue.put_nowait("a")
+    assert await reader == "a"
+    assert queue.empty()
+    queue.put_nowait("b")
+    queue.put_nowait("c")
+    with pytest.raises(asyncio.QueueFull):
+        queue.put_nowait("d")
+    queue.put_beside("e")
+    assert queue.qsize() == 3
+    assert [await queue.get(), queue.get_nowait(), queue.get_nowait()] == ["b", "c", "e"]
+    with pytest.raises(asyncio.QueueEmpty):
+        queue.get_nowait()
+    cancelled = asyncio.ensure_future(queue.get())
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    queue.put_nowait("f")
+    assert await queue.get() == "f"
