@@ -22,9 +22,10 @@ test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (not tests): fan-out side by side with the tutorial approach and a raw
-# reference, then the publish cost. See docs/performance.md.
+# reference, the latency run, then the publish cost. See docs/performance.md.
 bench: install
 	$(PY) bench/fanout.py $(BENCH_ARGS)
+	$(PY) bench/fanout.py --latency --setups hub-uvicorn
 	$(PY) bench/publish_cost.py
 
 clean:

@@ -9,12 +9,12 @@ from unittest import mock
 
 import pytest
 import websockets
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.test import Client
 
-from notifications import bridge, protocol, publish, tokens
+from notifications import protocol, publish, tokens
 from notifications.client import HubClient, HubError
 from tasks.publishing import notify_topic, notify_user
 
@@ -101,13 +101,13 @@ async def test_publish_sends_after_commit_and_never_on_rollback(live_hub: Any, u
     def rolled_back() -> None:
         with transaction.atomic():
             publish.to_user(alice, "rolled.back")
-            bridge.run(publish.ato_user(alice, "marker.inside"))
+            async_to_sync(publish.ato_user)(alice, "marker.inside")
             raise Rollback
 
     def committed() -> None:
         with transaction.atomic():
             publish.to_user(alice, "committed")
-            bridge.run(publish.ato_user(alice, "marker.before.commit"))
+            async_to_sync(publish.ato_user)(alice, "marker.before.commit")
 
     async with client_for(live_hub, alice) as hub:
         with pytest.raises(Rollback):

@@ -12,7 +12,7 @@ import redis
 from django.conf import settings
 
 from hub.embedded_redis import free_port
-from notifications import bridge, publish
+from notifications import publish
 from notifications.exceptions import HubUnavailable, InvalidTopic, PublishError
 from notifications.layers import HubChannelLayer
 
@@ -61,8 +61,8 @@ def test_sync_publish_runs_in_the_calling_thread(monkeypatch: pytest.MonkeyPatch
     def no_event_loop(*args: Any) -> None:
         raise AssertionError("a sync publish went through an event loop")
 
-    monkeypatch.setattr(bridge, "run", no_event_loop)
     monkeypatch.setattr(asyncio, "run_coroutine_threadsafe", no_event_loop)
+    monkeypatch.setattr(asyncio, "new_event_loop", no_event_loop)
     publish.to_topic("chat.thread", "tick", {"n": 1})
     server = redis.Redis.from_url(settings.REDIS_URL)
     [(_event_id, fields)] = server.xrange(f"{settings.HUB_REDIS_PREFIX}:history:hub.topic.chat.thread")
