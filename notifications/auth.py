@@ -50,7 +50,7 @@ class HubAuthMiddleware:
 
 
 def _cookies(scope: dict) -> dict[str, str]:
-    for name, value in scope["headers"]:
+    for name, value in scope.get("headers", []):
         if name == b"cookie":
             return parse_cookie(value.decode("latin1"))
     return {}

@@ -23,7 +23,6 @@ import asyncio
 import collections
 import json
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +30,8 @@ import redis
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
 from channels_redis.utils import _consistent_hash, _wrap_close, decode_hosts
 from django.core.exceptions import ImproperlyConfigured
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,6 @@ class HubChannelLayer(RedisPubSubChannelLayer):
         self.dropped = 0
         self._hosts = decode_hosts(kwargs.get("hosts", args[0] if args else None))
         self._prefix = kwargs.get("prefix", "asgi")
-        self._sync_lock = threading.Lock()
         self._sync_scripts: list[Any] | None = None
 
     def blocking_group_send(self, group: str, message: dict, history: History | None = None) -> str | None:
@@ -110,12 +110,11 @@ class HubChannelLayer(RedisPubSubChannelLayer):
         """Return the append-and-publish script bound to the sync client of this channel's shard."""
         scripts = self._sync_scripts
         if scripts is None:
-            with self._sync_lock:
-                if self._sync_scripts is None:
-                    self._sync_scripts = [
-                        _sync_client(host).register_script(_APPEND_AND_PUBLISH) for host in self._hosts
-                    ]
-                scripts = self._sync_scripts
+            # No lock (none to inherit locked across a fork): two threads racing here each
+            # build a list, one is kept, and the other's idle pools are garbage collected.
+            scripts = self._sync_scripts = [
+                _sync_client(host).register_script(_APPEND_AND_PUBLISH) for host in self._hosts
+            ]
         return scripts[_consistent_hash(group_channel, len(scripts))]
 
     def _get_layer(self) -> HubLoopLayer:
@@ -136,12 +135,17 @@ class HubChannelLayer(RedisPubSubChannelLayer):
 
 
 def _sync_client(host: dict[str, Any]) -> redis.Redis:
-    """Return a synchronous client for one ``hosts`` entry, as channels-redis' ``create_pool`` reads it."""
-    host = {"socket_timeout": _SYNC_TIMEOUT, "socket_connect_timeout": _SYNC_TIMEOUT, **host}
+    """Return a synchronous client for one ``hosts`` entry, as channels-redis' ``create_pool`` reads it.
+
+    No retries: a script re-sent after a read timeout could publish the same event twice.
+    A connection Redis closed while idle is replaced when the pool hands it out.
+    """
+    timeouts = {"socket_timeout": _SYNC_TIMEOUT, "socket_connect_timeout": _SYNC_TIMEOUT}
+    host = {**timeouts, "retry": Retry(NoBackoff(), 0), **host}
     if "address" in host:
         return redis.Redis.from_url(host.pop("address"), **host)
     if "master_name" in host:
-        sentinel = redis.Sentinel(host.pop("sentinels"), sentinel_kwargs=host.pop("sentinel_kwargs", None))
+        sentinel = redis.Sentinel(host.pop("sentinels"), sentinel_kwargs=host.pop("sentinel_kwargs", None) or timeouts)
         return sentinel.master_for(host.pop("master_name"), **host)
     return redis.Redis(**host)
 
@@ -276,13 +280,16 @@ class _ChannelQueue:
         return item
 
     async def get(self) -> Any:
-        """Wait for the next item and return it."""
+        """Wait for the next item and return it; a channel has one reader at a time."""
         while self._items is None:
-            self._waiter = asyncio.get_running_loop().create_future()
+            if self._waiter is not None:
+                raise RuntimeError("a channel queue has one reader; another get() is waiting")
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
             try:
-                await self._waiter
+                await waiter
             finally:
-                self._waiter = None
+                if self._waiter is waiter:
+                    self._waiter = None
         return self.get_nowait()
 
 

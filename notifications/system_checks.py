@@ -37,7 +37,7 @@ def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[Error]:
         if not isinstance(value, (int, float)) or value <= 0:
             errors.append(Error("%s must be a positive number, not %r." % (name, value), id="notifications.E002"))
     threshold = getattr(settings, "HUB_GC_THRESHOLD", 0)
-    if not isinstance(threshold, int) or threshold < 0:
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0:
         errors.append(
             Error(
                 "HUB_GC_THRESHOLD must be 0 (Python's default) or a positive number, not %r." % (threshold,),

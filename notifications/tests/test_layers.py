@@ -68,5 +68,10 @@ async def test_a_channel_queue_is_a_bounded_fifo_with_one_waiting_reader() -> No
     cancelled = asyncio.ensure_future(queue.get())
     await asyncio.sleep(0)
     cancelled.cancel()
+    await asyncio.sleep(0)
+    reader = asyncio.ensure_future(queue.get())
+    await asyncio.sleep(0)
+    with pytest.raises(RuntimeError, match="one reader"):
+        await queue.get()
     queue.put_nowait("f")
-    assert await queue.get() == "f"
+    assert await asyncio.wait_for(reader, 1) == "f"
