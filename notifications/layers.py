@@ -96,15 +96,13 @@ class HubChannelLayer(RedisPubSubChannelLayer):
         Thread-safe and fork-safe (redis-py's pools reconnect in a forked child); raises
         ``redis.RedisError`` when Redis is unreachable, after at most ``socket_timeout``.
         """
-        group_channel = f"{self._prefix}__group__{group}"
+        group_channel = _group_channel(self._prefix, group)
         script = self._sync_script(group_channel)
-        payload = json.dumps(message, separators=(",", ":"))
         if history is None:
-            script.registered_client.publish(group_channel, payload)
+            script.registered_client.publish(group_channel, json.dumps(message, separators=(",", ":")))
             return None
-        keys = [f"{self._prefix}:history:{group}", f"{self._prefix}:metrics:published"]
-        event_id = script(keys=keys, args=[group_channel, payload, history.size, history.ttl])
-        return event_id.decode() if isinstance(event_id, bytes) else event_id
+        keys, args = _append_and_publish_call(self._prefix, group, message, history)
+        return _event_id(script(keys=keys, args=args))
 
     def _sync_script(self, group_channel: str) -> Any:
         """Return the append-and-publish script bound to the sync client of this channel's shard."""
@@ -132,6 +130,27 @@ class HubChannelLayer(RedisPubSubChannelLayer):
         if isinstance(message, dict):
             return message
         return super().deserialize(message)
+
+
+def _group_channel(prefix: str, group: str) -> str:
+    """Return the pub/sub channel of ``group``, named as channels-redis' ``_get_group_channel_name`` does."""
+    return f"{prefix}__group__{group}"
+
+
+def _history_key(prefix: str, group: str) -> str:
+    """Return the key of the Redis stream that keeps ``group``'s events."""
+    return f"{prefix}:history:{group}"
+
+
+def _append_and_publish_call(prefix: str, group: str, message: dict, history: History) -> tuple[list[str], list[Any]]:
+    """Return the keys and arguments of ``_APPEND_AND_PUBLISH`` for one message to ``group``."""
+    keys = [_history_key(prefix, group), f"{prefix}:metrics:published"]
+    payload = json.dumps(message, separators=(",", ":"))
+    return keys, [_group_channel(prefix, group), payload, history.size, history.ttl]
+
+
+def _event_id(reply: bytes | str) -> str:
+    return reply.decode() if isinstance(reply, bytes) else reply
 
 
 def _sync_client(host: dict[str, Any]) -> redis.Redis:
@@ -166,10 +185,8 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         if history is None:
             await super().group_send(group, message)
             return None
-        group_channel = self._get_group_channel_name(group)
-        payload = json.dumps(message, separators=(",", ":"))
-        keys = [f"{self.prefix}:history:{group}", f"{self.prefix}:metrics:published"]
-        return await self._get_shard(group_channel).append_and_publish(keys, group_channel, payload, history)
+        keys, args = _append_and_publish_call(self.prefix, group, message, history)
+        return await self._get_shard(self._get_group_channel_name(group)).append_and_publish(keys, args)
 
     async def new_inbox(self) -> tuple[str, _ChannelQueue]:
         """Return a new channel and its queue, for a consumer that reads the queue directly."""
@@ -187,7 +204,7 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         With ``since`` None, the latest event only. ``complete`` is False when ``since``
         is no longer in the history: ``events`` is then everything still kept.
         """
-        stream = f"{self.prefix}:history:{group}"
+        stream = _history_key(self.prefix, group)
         complete, entries = await self._get_shard(self._get_group_channel_name(group)).read_history(stream, since or "")
         events = []
         for event_id, fields in entries:
@@ -370,14 +387,13 @@ class _HubShard(RedisSingleShardConnection):
         elif message["type"] == "message":
             self._receive_message(message)
 
-    async def append_and_publish(self, keys: list[str], channel: str, payload: str, history: History) -> str:
+    async def append_and_publish(self, keys: list[str], args: list[Any]) -> str:
         """Run the append-and-publish script; return the id Redis gave the event."""
         async with self._lock:
             self._ensure_redis()
             if self._script is None or self._script.registered_client is not self._redis:
                 self._script = self._redis.register_script(_APPEND_AND_PUBLISH)
-            event_id = await self._script(keys=keys, args=[channel, payload, history.size, history.ttl])
-        return event_id.decode() if isinstance(event_id, bytes) else event_id
+            return _event_id(await self._script(keys=keys, args=args))
 
     def _receive_message(self, message: dict) -> None:
         name = message["channel"]
