@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from hub.embedded_redis import free_port
+from notifications.embedded_redis import free_port
 
 ROOT = Path(__file__).resolve().parent
 

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.loadclient import Tally, open_connections, percentile  # noqa: E402
-from hub.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+from notifications.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
 
 PY = sys.executable
 TICKS = os.sysconf("SC_CLK_TCK")

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.fanout import PY, SETUPS, _rss_kb, _stop, start_server  # noqa: E402
 from bench.loadclient import Tally, open_connections  # noqa: E402
-from hub.embedded_redis import EmbeddedRedis  # noqa: E402
+from notifications.embedded_redis import EmbeddedRedis  # noqa: E402
 
 
 async def hold(clients: int, minutes: float, setup: str, env: dict[str, str]) -> None:

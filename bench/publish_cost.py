@@ -35,7 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.local")
     os.environ.setdefault("HUB_REDIS_PREFIX", "bench")
-    from hub.embedded_redis import EmbeddedRedis
+    from notifications.embedded_redis import EmbeddedRedis
 
     redis_server = None
     if not os.environ.get("REDIS_URL"):

@@ -11,7 +11,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from hub import collector  # noqa: E402
+from notifications import collector  # noqa: E402
 from hub.routing import websocket_application  # noqa: E402
 
 application = ProtocolTypeRouter(

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from hub.embedded_redis import EmbeddedRedis
+from notifications.embedded_redis import EmbeddedRedis
 
 _server: EmbeddedRedis | None = None
 

@@ -94,7 +94,7 @@ REDIS_URL = env.str("REDIS_URL", default="") or (
 HUB_REDIS_PREFIX = env.str("HUB_REDIS_PREFIX", default="hub")
 # Messages a connection may have waiting before it is closed as too slow (4008).
 HUB_QUEUE_SIZE = env.int("HUB_QUEUE_SIZE", default=1000)
-# Server processes only: the youngest generation's threshold (0 = Python's default); hub/collector.py.
+# Server processes only: the youngest generation's threshold (0 = Python's default); notifications/collector.py.
 HUB_GC_THRESHOLD = env.int("HUB_GC_THRESHOLD", default=50_000)
 
 CHANNEL_LAYERS = {

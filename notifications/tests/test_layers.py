@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from hub.embedded_redis import EmbeddedRedis
+from notifications.embedded_redis import EmbeddedRedis
 from notifications.layers import OVERFLOW_TYPE, HubChannelLayer, _ChannelQueue
 
 

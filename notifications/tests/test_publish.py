@@ -11,7 +11,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from hub.embedded_redis import free_port
+from notifications.embedded_redis import free_port
 from notifications import publish
 from notifications.exceptions import HubUnavailable, InvalidTopic, PublishError
 from notifications.layers import HubChannelLayer

@@ -11,7 +11,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 
 from conftest import ROOT, daphne_command, port_open, start_process, stop_process, subprocess_env
-from hub.embedded_redis import EmbeddedRedis, free_port
+from notifications.embedded_redis import EmbeddedRedis, free_port
 from notifications import publish, tokens
 from notifications.client import HubClient
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import websockets
 
-from hub.embedded_redis import free_port
+from notifications.embedded_redis import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

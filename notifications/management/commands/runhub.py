@@ -28,7 +28,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
 
-from hub.embedded_redis import EmbeddedRedis
+from notifications.embedded_redis import EmbeddedRedis
 
 logger = logging.getLogger(__name__)
 
