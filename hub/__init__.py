@@ -1,1 +1,1 @@
-"""The Django project: ASGI entry point, URL configuration and websocket routing."""
+"""The demo project: ASGI entry point, URLs and the demo app (chat, sales dashboard, demo users)."""

@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP goes to Django, websockets to the hub (see ``hub.routing``)."""
+"""ASGI entry point: HTTP goes to Django, websockets to the hub (``notifications.asgi``)."""
 
 import os
 
@@ -9,16 +9,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.local")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
-from django.conf import settings  # noqa: E402
 
-from notifications import collector  # noqa: E402
-from hub.routing import websocket_application  # noqa: E402
+from notifications.asgi import websocket_app  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": websocket_application,
-    }
-)
-
-collector.tune(settings.HUB_GC_THRESHOLD)
+application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app()})

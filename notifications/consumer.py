@@ -20,10 +20,10 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
-from django.conf import settings
 from redis.exceptions import RedisError
 
 from notifications import groups, metrics, protocol, publish, registry
+from notifications.conf import hub_settings
 from notifications.exceptions import FrameRefused, InvalidTopic, PublishError
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class HubConsumer(AsyncWebsocketConsumer):
         """Refuse visitors if HUB_ALLOW_ANONYMOUS is off; else join the standing groups and say hello."""
         self.user = self.scope.get("user")
         self.user_id = self.user.pk if self.user is not None and self.user.is_authenticated else None
-        if self.user_id is None and not settings.HUB_ALLOW_ANONYMOUS:
+        if self.user_id is None and not hub_settings.HUB_ALLOW_ANONYMOUS:
             # Accepted first: a handshake refusal reaches browsers only as close code 1006.
             await self.accept()
             await self.close(protocol.CLOSE_ANONYMOUS_REFUSED)
@@ -108,7 +108,7 @@ class HubConsumer(AsyncWebsocketConsumer):
         self.last_sent: dict[str, tuple[tuple[int, int], str]] = {}
         self.topics: dict[str, str] = {}
         self.authorized: set[str] = set()
-        self.tokens = float(settings.HUB_RATE_BURST)
+        self.tokens = float(hub_settings.HUB_RATE_BURST)
         self.last_frame = time.monotonic()
         self.refused_in_a_row = 0
         self.session_mark = _session_mark(self.scope)
@@ -131,7 +131,7 @@ class HubConsumer(AsyncWebsocketConsumer):
             "type": "hello",
             "connection": self.connection_id,
             "user": self.user_id,
-            "heartbeat": settings.HUB_HEARTBEAT,
+            "heartbeat": hub_settings.HUB_HEARTBEAT,
         }
         await self.send(text_data=protocol.encode(hello))
         since = parse_qs(self.scope.get("query_string", b"").decode("latin1")).get("since")
@@ -164,13 +164,16 @@ class HubConsumer(AsyncWebsocketConsumer):
         if text_data is None:
             await self._refuse(protocol.BAD_FRAME, "binary frames are not supported; send JSON text")
             return
-        if len(text_data) * 4 > settings.HUB_MAX_FRAME_BYTES and len(text_data.encode()) > settings.HUB_MAX_FRAME_BYTES:
-            await self._refuse(protocol.TOO_LARGE, "frame exceeds %d bytes" % settings.HUB_MAX_FRAME_BYTES)
+        if (
+            len(text_data) * 4 > hub_settings.HUB_MAX_FRAME_BYTES
+            and len(text_data.encode()) > hub_settings.HUB_MAX_FRAME_BYTES
+        ):
+            await self._refuse(protocol.TOO_LARGE, "frame exceeds %d bytes" % hub_settings.HUB_MAX_FRAME_BYTES)
             await self.close(protocol.CLOSE_TOO_LARGE)
             return
         if not self._take_token():
             await self._refuse(protocol.RATE_LIMITED, "too many frames; slow down")
-            if self.refused_in_a_row > settings.HUB_RATE_BURST:
+            if self.refused_in_a_row > hub_settings.HUB_RATE_BURST:
                 await self.close(protocol.CLOSE_FLOOD)
             return
         try:
@@ -203,10 +206,10 @@ class HubConsumer(AsyncWebsocketConsumer):
         if since is not None and not protocol.is_event_id(since):
             await self._refuse(protocol.BAD_FRAME, '"since" must be an event id such as "1732400000000-0"', ref)
             return
-        if name not in self.topics and len(self.topics) >= settings.HUB_MAX_SUBSCRIPTIONS:
+        if name not in self.topics and len(self.topics) >= hub_settings.HUB_MAX_SUBSCRIPTIONS:
             await self._refuse(
                 protocol.TOO_MANY_SUBSCRIPTIONS,
-                "at most %d subscriptions per connection" % settings.HUB_MAX_SUBSCRIPTIONS,
+                "at most %d subscriptions per connection" % hub_settings.HUB_MAX_SUBSCRIPTIONS,
                 ref,
             )
             return
@@ -357,7 +360,7 @@ class HubConsumer(AsyncWebsocketConsumer):
     def _take_token(self) -> bool:
         now = time.monotonic()
         elapsed, self.last_frame = now - self.last_frame, now
-        self.tokens = min(settings.HUB_RATE_BURST, self.tokens + elapsed * settings.HUB_RATE_LIMIT)
+        self.tokens = min(hub_settings.HUB_RATE_BURST, self.tokens + elapsed * hub_settings.HUB_RATE_LIMIT)
         if self.tokens < 1:
             return False
         self.tokens -= 1

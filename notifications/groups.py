@@ -15,7 +15,6 @@ __all__ = [
     "EVENT_TYPE",
     "LOGOUT_TYPE",
     "audience_group",
-    "chat_topic",
     "django_group_audience",
     "event_message",
     "is_valid_event_name",
@@ -67,11 +66,6 @@ def django_group_audience(group_id: int) -> str:
 def broadcast_stream(audience: str) -> str:
     """Return the stream name (the ``topic`` of event frames) of broadcasts to ``audience``."""
     return f"broadcast.{audience}"
-
-
-def chat_topic(room: str) -> str:
-    """Return the topic of the chat room ``room``."""
-    return f"chat.{room}"
 
 
 def is_valid_event_name(event: object) -> bool:

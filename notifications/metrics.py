@@ -19,7 +19,6 @@ from typing import Any
 
 import redis
 import redis.asyncio as aioredis
-from django.conf import settings
 
 from notifications import redis_client
 
@@ -87,7 +86,7 @@ def start() -> None:
 def snapshot() -> dict[str, Any]:
     """Return the hub's figures summed over live server processes (sync; Redis reads)."""
     client = redis_client.client()
-    prefix = settings.HUB_REDIS_PREFIX
+    prefix = redis_client.prefix()
     totals: dict[str, Any] = {"processes": 0, "connections": 0, "delivered": 0, "dropped": 0, "topics": Counter()}
     latencies: list[float] = []
     for key in client.scan_iter(f"{prefix}:metrics:process:*"):
@@ -115,7 +114,7 @@ def snapshot() -> dict[str, Any]:
 
 def receipts(key: str) -> int:
     """Return how many connections an event carrying ``"receipt": key`` was delivered to."""
-    return int(redis_client.client().hget(f"{settings.HUB_REDIS_PREFIX}:metrics:receipts", key) or 0)
+    return int(redis_client.client().hget(f"{redis_client.prefix()}:metrics:receipts", key) or 0)
 
 
 def _percentile(ordered: list[float], fraction: float) -> float | None:
@@ -125,8 +124,8 @@ def _percentile(ordered: list[float], fraction: float) -> float | None:
 
 
 async def _flush_forever() -> None:
-    client = aioredis.Redis.from_url(settings.REDIS_URL)
-    key = f"{settings.HUB_REDIS_PREFIX}:metrics:process:{_figures.name}"
+    client = redis_client.async_client()
+    key = f"{redis_client.prefix()}:metrics:process:{_figures.name}"
     try:
         while True:
             await asyncio.sleep(FLUSH_SECONDS)  # the flush period
@@ -154,7 +153,7 @@ async def _flush(client: aioredis.Redis, key: str) -> None:
         async with client.pipeline(transaction=False) as pipe:
             pipe.set(key, json.dumps(figures), ex=_PROCESS_TTL)
             for receipt, count in receipts.items():
-                pipe.hincrby(f"{settings.HUB_REDIS_PREFIX}:metrics:receipts", receipt, count)
+                pipe.hincrby(f"{redis_client.prefix()}:metrics:receipts", receipt, count)
             await pipe.execute()
     except redis.RedisError:
         _figures.receipts.update(receipts)  # counted again at the next flush

@@ -15,11 +15,11 @@ import time
 from typing import Any
 
 from channels.layers import get_channel_layer
-from django.conf import settings
 from django.db import transaction
 from redis.exceptions import RedisError
 
 from notifications import groups, registry
+from notifications.conf import hub_settings
 from notifications.exceptions import HubUnavailable, PublishError
 from notifications.layers import History
 
@@ -76,7 +76,7 @@ def _user_args(user: Any, event: str, data: Any, receipt: str | None) -> tuple[s
 def _topic_args(topic: str, event: str, data: Any, sender: Any, receipt: str | None) -> tuple[str, dict, History]:
     declared, _params = registry.resolve(topic)
     default = _default_history()
-    size = settings.HUB_TOPIC_HISTORY.get(declared.pattern, declared.history) or default.size
+    size = hub_settings.HUB_TOPIC_HISTORY.get(declared.pattern, declared.history) or default.size
     history = History(size=size, ttl=default.ttl)
     return groups.topic_group(topic), _message(topic, event, data, sender, receipt), history
 
@@ -108,9 +108,9 @@ def _message(stream: str, event: str, data: Any, sender: Any, receipt: str | Non
         size = len(json.dumps(data, separators=(",", ":"), allow_nan=False).encode())
     except (TypeError, ValueError) as error:
         raise PublishError("event data is not JSON-serialisable: %s" % error) from error
-    if size > settings.HUB_MAX_EVENT_BYTES:
+    if size > hub_settings.HUB_MAX_EVENT_BYTES:
         raise PublishError(
-            "event data is %d bytes; HUB_MAX_EVENT_BYTES allows %d" % (size, settings.HUB_MAX_EVENT_BYTES)
+            "event data is %d bytes; HUB_MAX_EVENT_BYTES allows %d" % (size, hub_settings.HUB_MAX_EVENT_BYTES)
         )
     ts = int(time.time() * 1000)
     message = groups.event_message(stream=stream, event=event, data=data, ts=ts, sender=sender)
@@ -121,7 +121,7 @@ def _message(stream: str, event: str, data: Any, sender: Any, receipt: str | Non
 
 
 def _default_history() -> History:
-    return History(size=settings.HUB_HISTORY_SIZE, ttl=settings.HUB_HISTORY_TTL)
+    return History(size=hub_settings.HUB_HISTORY_SIZE, ttl=hub_settings.HUB_HISTORY_TTL)
 
 
 def _on_commit(group: str, message: dict, history: History) -> None:

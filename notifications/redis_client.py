@@ -1,20 +1,59 @@
-"""The process's synchronous Redis client, for sync code that reads the hub's own keys."""
+"""The hub's Redis, as the channel layer's configuration names it: clients and the key prefix.
+
+Everything the hub keeps in Redis (history, metrics, dashboards) lives on the default
+channel layer's first host, under its ``prefix``: one place to configure, in
+``CHANNEL_LAYERS``, for the host project too.
+"""
 
 from __future__ import annotations
 
 import functools
+import json
+from typing import Any
 
 import redis
+import redis.asyncio as aioredis
+from channels_redis.utils import decode_hosts
 from django.conf import settings
 
-__all__ = ["client"]
+__all__ = ["async_client", "client", "prefix"]
 
 
-@functools.cache
-def _client_for(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url)
+def prefix() -> str:
+    """Return the prefix of the hub's keys and channels: the layer's ``prefix`` ("asgi" if unset)."""
+    return _config().get("prefix", "asgi")
 
 
 def client() -> redis.Redis:
-    """Return this process's client of REDIS_URL (a connection pool; safe across threads and forks)."""
-    return _client_for(settings.REDIS_URL)
+    """Return this process's client of the hub's Redis (a connection pool; safe across threads and forks)."""
+    return _client_for(json.dumps(_first_host(), sort_keys=True, default=str))
+
+
+def async_client() -> aioredis.Redis:
+    """Return a new asyncio client of the hub's Redis, for the calling event loop; close it when done."""
+    host = dict(_first_host())
+    if "master_name" in host:
+        sentinel = aioredis.Sentinel(host.pop("sentinels"), sentinel_kwargs=host.pop("sentinel_kwargs", None))
+        return sentinel.master_for(host.pop("master_name"), **host)
+    if "address" in host:
+        return aioredis.Redis.from_url(host.pop("address"), **host)
+    return aioredis.Redis(**host)
+
+
+def _config() -> dict[str, Any]:
+    return settings.CHANNEL_LAYERS["default"].get("CONFIG", {})
+
+
+def _first_host() -> dict[str, Any]:
+    return decode_hosts(_config().get("hosts"))[0]
+
+
+@functools.cache
+def _client_for(host_json: str) -> redis.Redis:
+    host = json.loads(host_json)
+    if "master_name" in host:
+        sentinel = redis.Sentinel(host.pop("sentinels"), sentinel_kwargs=host.pop("sentinel_kwargs", None))
+        return sentinel.master_for(host.pop("master_name"), **host)
+    if "address" in host:
+        return redis.Redis.from_url(host.pop("address"), **host)
+    return redis.Redis(**host)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 
+from notifications.conf import hub_settings
 from notifications.exceptions import InvalidToken
 
 __all__ = ["mint", "user_for"]
@@ -23,7 +23,7 @@ def mint(user: Any) -> str:
 def user_for(token: str) -> Any:
     """Return the active user ``token`` was minted for; raise InvalidToken otherwise."""
     try:
-        claims = signing.loads(token, salt=_SALT, max_age=settings.HUB_TOKEN_MAX_AGE)
+        claims = signing.loads(token, salt=_SALT, max_age=hub_settings.HUB_TOKEN_MAX_AGE)
     except signing.SignatureExpired as error:
         raise InvalidToken("token expired") from error
     except signing.BadSignature as error:

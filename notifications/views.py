@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from notifications import tokens
+from notifications.conf import hub_settings
 
 
 @never_cache
@@ -16,4 +16,4 @@ def token(request: HttpRequest) -> JsonResponse:
     """Return a hub token for the logged-in user (401 with a message for visitors)."""
     if not request.user.is_authenticated:
         return JsonResponse({"error": "not_authenticated", "message": "log in to get a hub token"}, status=401)
-    return JsonResponse({"token": tokens.mint(request.user), "expires_in": settings.HUB_TOKEN_MAX_AGE})
+    return JsonResponse({"token": tokens.mint(request.user), "expires_in": hub_settings.HUB_TOKEN_MAX_AGE})

@@ -24,11 +24,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "channels",
     "notifications",
     "notifications.inbox",
     "notifications.announcements",
     "notifications.dashboards",
-    "tasks",
+    "notifications.jobs",
+    # The demo: chat topic, sales dashboard and its orders, demo users (hub/apps.py).
+    "hub",
 ]
 
 MIDDLEWARE = [
@@ -43,6 +46,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "hub.urls"
+# The hub serves websockets at /ws/ (notifications.asgi.websocket_app) beside Django.
 ASGI_APPLICATION = "hub.asgi.application"
 
 TEMPLATES = [
@@ -94,7 +98,6 @@ REDIS_URL = env.str("REDIS_URL", default="") or (
 HUB_REDIS_PREFIX = env.str("HUB_REDIS_PREFIX", default="hub")
 # Messages a connection may have waiting before it is closed as too slow (4008).
 HUB_QUEUE_SIZE = env.int("HUB_QUEUE_SIZE", default=1000)
-# Server processes only: the youngest generation's threshold (0 = Python's default); notifications/collector.py.
 HUB_GC_THRESHOLD = env.int("HUB_GC_THRESHOLD", default=50_000)
 
 CHANNEL_LAYERS = {
@@ -104,7 +107,10 @@ CHANNEL_LAYERS = {
     },
 }
 
-# The websocket hub (docs/protocol.md explains each one).
+# The hub's settings (notifications/conf.py has every default; docs/settings.md explains each),
+# read from the environment here so that compose and CI can set them.
+HUB_STATE_DIR = STATE_DIR
+HUB_CELERY_APP = "workers"
 HUB_ALLOW_ANONYMOUS = env.bool("HUB_ALLOW_ANONYMOUS", default=True)
 HUB_HEARTBEAT = env.int("HUB_HEARTBEAT", default=25)
 HUB_MAX_FRAME_BYTES = env.int("HUB_MAX_FRAME_BYTES", default=64 * 1024)
@@ -138,16 +144,9 @@ LOGGING = {
     "loggers": {"daphne": {"level": "WARNING"}},
 }
 
-# --- inbox (notifications.inbox) ---
 HUB_INBOX_RETENTION_DAYS = env.int("HUB_INBOX_RETENTION_DAYS", default=90)
 HUB_INBOX_PAGE_SIZE = env.int("HUB_INBOX_PAGE_SIZE", default=20)
-CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),
-    "inbox-purge-expired": {"task": "notifications.inbox.tasks.purge_expired_notifications", "schedule": 3600.0},
-}
 
-# --- jobs (tasks) ---
-# Long Celery jobs with live progress; docs/jobs.md explains each knob.
 HUB_JOB_PROGRESS_INTERVAL = env.float("HUB_JOB_PROGRESS_INTERVAL", default=0.25)
 HUB_JOB_CANCEL_POLL = env.float("HUB_JOB_CANCEL_POLL", default=0.5)
 HUB_JOB_HEARTBEAT = env.float("HUB_JOB_HEARTBEAT", default=10.0)
@@ -158,63 +157,22 @@ HUB_JOB_RETENTION_DAYS = env.int("HUB_JOB_RETENTION_DAYS", default=30)
 HUB_JOB_FILES_DIR = env.str("HUB_JOB_FILES_DIR", default=str(STATE_DIR / "job-files"))
 # Redis hands an unacknowledged message (acks_late) to another worker after the visibility
 # timeout: keep it above the longest job's hard limit (HUB_JOB_MAX_RUNTIME + 30 s).
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    **globals().get("CELERY_BROKER_TRANSPORT_OPTIONS", {}),
-    "visibility_timeout": HUB_JOB_MAX_RUNTIME + 600,
-}
-CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),
-    "jobs-sweep-lost": {
-        "task": "tasks.maintenance.sweep_lost_jobs",
-        "schedule": HUB_JOB_SWEEP_INTERVAL,
-        "options": {"expires": HUB_JOB_SWEEP_INTERVAL},
-    },
-    "jobs-delete-old": {"task": "tasks.maintenance.delete_old_jobs", "schedule": 3600.0, "options": {"expires": 3600}},
-}
-# --- end jobs ---
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": HUB_JOB_MAX_RUNTIME + 600}
 
-# --- announcements (notifications.announcements) ---
-# Seconds between runs of the scheduler (Celery beat): starts and expiries happen within it.
 HUB_ANNOUNCEMENTS_SCHEDULE_SECONDS = env.float("HUB_ANNOUNCEMENTS_SCHEDULE_SECONDS", default=5.0)
-CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),
-    "announcements-publish-due": {
-        "task": "notifications.announcements.tasks.publish_due",
-        "schedule": HUB_ANNOUNCEMENTS_SCHEDULE_SECONDS,
-        # A run that waited longer than an interval is superseded by the next one.
-        "options": {"expires": HUB_ANNOUNCEMENTS_SCHEDULE_SECONDS},
-    },
-}
-# --- end announcements ---
 
-# --- dashboards (notifications.dashboards) ---
-# Seconds between two pushes of one dashboard: a burst of updates becomes one push per interval.
 HUB_DASHBOARD_INTERVAL = env.float("HUB_DASHBOARD_INTERVAL", default=0.5)
-# Points a dashboard's chart keeps (one per push).
 HUB_DASHBOARD_POINTS = env.int("HUB_DASHBOARD_POINTS", default=60)
-# Seconds between two samples of the staff hub dashboard (beat).
 HUB_DASHBOARD_HUB_EVERY = env.float("HUB_DASHBOARD_HUB_EVERY", default=2.0)
-# Seconds between two recomputations of every metric (beat): midnight roll-over, retained state kept fresh.
 HUB_DASHBOARD_REFRESH_EVERY = env.float("HUB_DASHBOARD_REFRESH_EVERY", default=60.0)
-# Demo orders created per second by beat for the sales dashboard; 0 (default) creates none.
+
+# The hub's apps schedule their own periodic tasks (notifications/periodic.py); this is the demo's.
+# Demo orders created per second for the sales dashboard; 0 (default) creates none.
 HUB_DASHBOARD_DEMO_RATE = env.float("HUB_DASHBOARD_DEMO_RATE", default=0.0)
-CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),
-    "dashboards-sample-hub": {
-        "task": "notifications.dashboards.tasks.sample_hub",
-        "schedule": HUB_DASHBOARD_HUB_EVERY,
-        "options": {"expires": HUB_DASHBOARD_HUB_EVERY},
-    },
-    "dashboards-refresh": {
-        "task": "notifications.dashboards.tasks.refresh_dashboards",
-        "schedule": HUB_DASHBOARD_REFRESH_EVERY,
-        "options": {"expires": HUB_DASHBOARD_REFRESH_EVERY},
-    },
-}
+CELERY_BEAT_SCHEDULE = {}
 if HUB_DASHBOARD_DEMO_RATE > 0:
-    CELERY_BEAT_SCHEDULE["dashboards-demo-orders"] = {
-        "task": "notifications.dashboards.tasks.demo_orders",
+    CELERY_BEAT_SCHEDULE["demo-orders"] = {
+        "task": "tasks.sales.demo_orders",
         "schedule": 1.0,
         "options": {"expires": 1.0},
     }
-# --- end dashboards ---

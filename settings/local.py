@@ -11,3 +11,6 @@ STATE_DIR.mkdir(parents=True, exist_ok=True)
 # WhiteNoise serves from the app folders in development; an empty root keeps it quiet.
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(STATE_DIR / "static"))
 (STATE_DIR / "static").mkdir(exist_ok=True)
+
+# `manage.py runhub` creates the demo logins (alice, bob, admin) before serving.
+HUB_RUNHUB_COMMANDS = ["seed_demo"]

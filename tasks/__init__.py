@@ -1,5 +1,4 @@
-"""Celery tasks. Tasks take ids, not objects, and call the publishing API."""
+"""The project's own Celery tasks, written against the hub: the two example jobs and the demo feeds.
 
-# The hub's Celery app must be the current app before any @shared_task binds to it,
-# whichever process imports the tasks first (a worker, a view, the shell).
-import workers  # noqa: F401
+Tasks take ids, not objects, and call the publishing API (or ``notifications.jobs``).
+"""

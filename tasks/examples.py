@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from tasks.runner import JobTask, job_task
+from notifications.jobs.runner import JobTask, job_task
 
 EXPORT_HEADER = ("order", "placed", "customer", "country", "amount")
 _COUNTRIES = ("FR", "DE", "NL", "BE", "ES", "IT", "PT", "SE", "PL", "IE")

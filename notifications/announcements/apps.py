@@ -11,13 +11,16 @@ class AnnouncementsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Give each new hub connection its announcements, and check the settings."""
+        """Give each new hub connection its announcements, schedule the scheduler, check the settings."""
         from django.core import checks
 
-        from notifications import registry
+        from notifications import periodic, registry
         from notifications.announcements import hooks
         from notifications.announcements.checks import check_schedule
+        from notifications.conf import hub_settings
 
         if hooks.active_announcements not in registry.connect_hooks():
             registry.on_connect(hooks.active_announcements)
+        periodic.every("announcements-publish-due", "notifications.announcements.tasks.publish_due",
+                       lambda: hub_settings.HUB_ANNOUNCEMENTS_SCHEDULE_SECONDS)  # fmt: skip
         checks.register(check_schedule)

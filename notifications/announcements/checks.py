@@ -1,22 +1,15 @@
-"""System checks of the announcements' settings."""
+"""System checks of the announcements: settings and the apps they need."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core import checks
+
+from notifications.system_checks import positive_numbers, requires_apps
 
 
 def check_schedule(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """Refuse a scheduler interval that is not a positive number of seconds (announcements.E001)."""
-    value = getattr(settings, "HUB_ANNOUNCEMENTS_SCHEDULE_SECONDS", None)
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-        return []
-    return [
-        checks.Error(
-            "HUB_ANNOUNCEMENTS_SCHEDULE_SECONDS must be a positive number of seconds, not %r." % (value,),
-            hint="Set it in the environment, e.g. HUB_ANNOUNCEMENTS_SCHEDULE_SECONDS=5.",
-            id="announcements.E001",
-        )
-    ]
+    """Refuse a scheduler interval that is not a positive number (announcements.E001) or a missing app (E002)."""
+    errors = requires_apps("notifications.announcements", ["channels", "notifications"], "announcements.E002")
+    return errors + positive_numbers(["HUB_ANNOUNCEMENTS_SCHEDULE_SECONDS"], "announcements.E001")

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from notifications.announcements import rendering
+from notifications.conf import hub_settings
 
 
 class AnnouncementQuerySet(models.QuerySet):
@@ -107,11 +108,11 @@ class Announcement(models.Model):
             raise ValidationError({"expires_at": "The expiry must be after the start."})
         html = rendering.body_html(self.body, markdown=self.body_format == self.BodyFormat.MARKDOWN)
         size = len(json.dumps({"title": self.title, "body_html": html}).encode()) + 512
-        if size > settings.HUB_MAX_EVENT_BYTES:
+        if size > hub_settings.HUB_MAX_EVENT_BYTES:
             raise ValidationError(
                 {
                     "body": "Rendered, this is %d bytes; HUB_MAX_EVENT_BYTES allows %d."
-                    % (size, settings.HUB_MAX_EVENT_BYTES)
+                    % (size, hub_settings.HUB_MAX_EVENT_BYTES)
                 }
             )
 

@@ -11,14 +11,20 @@ class DashboardsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Declare the sales and hub dashboards, connect the metric signals, register the checks."""
+        """Declare the staff hub dashboard, connect the metric signals, register the checks."""
         from django.core import checks
         from django.db.models.signals import post_delete, post_save
 
+        from notifications import periodic
+        from notifications.conf import hub_settings
         from notifications.dashboards import checks as dashboard_checks
-        from notifications.dashboards import hub, sales, signals  # noqa: F401 (declare the dashboards)
+        from notifications.dashboards import hub, signals  # noqa: F401 (declares the hub dashboard)
 
         # One receiver for every model: a metric may be declared after this runs.
         post_save.connect(signals.model_changed, dispatch_uid="dashboards.metrics.post_save")
         post_delete.connect(signals.model_changed, dispatch_uid="dashboards.metrics.post_delete")
+        periodic.every("dashboards-sample-hub", "notifications.dashboards.tasks.sample_hub",
+                       lambda: hub_settings.HUB_DASHBOARD_HUB_EVERY)  # fmt: skip
+        periodic.every("dashboards-refresh", "notifications.dashboards.tasks.refresh_dashboards",
+                       lambda: hub_settings.HUB_DASHBOARD_REFRESH_EVERY)  # fmt: skip
         checks.register(dashboard_checks.check_dashboards)

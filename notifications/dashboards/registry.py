@@ -6,7 +6,7 @@ imports)::
     declare("sales", title="Sales", permission="notifications.view_dashboard",
             kpis={"orders_today": "Orders today"}, chart="orders_today")
 
-    @metric("sales", "orders_today", models=["dashboards.Order"])
+    @metric("sales", "orders_today", models=["demo.Order"])
     def orders_today():
         return Order.objects.filter(created__date=today()).count()
 """

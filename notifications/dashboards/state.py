@@ -23,12 +23,12 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from redis.exceptions import RedisError
 
 from notifications import publish
+from notifications.conf import hub_settings
 from notifications.dashboards import registry, store
 from notifications.dashboards.exceptions import DashboardError
 from notifications.exceptions import HubUnavailable
@@ -142,7 +142,7 @@ def _after_commit(apply: Callable[[], None]) -> None:
 
 def _write(name: str, *, encoded: dict[str, str], dirty: tuple[str, ...]) -> None:
     token = uuid.uuid4().hex
-    interval_ms = max(1, int(settings.HUB_DASHBOARD_INTERVAL * 1000))
+    interval_ms = max(1, int(hub_settings.HUB_DASHBOARD_INTERVAL * 1000))
     try:
         with store.client().pipeline(transaction=True) as pipe:
             if encoded:
@@ -168,7 +168,7 @@ def _schedule(name: str, token: str | None) -> None:
     from notifications.dashboards import tasks
 
     try:
-        tasks.flush_dashboard.apply_async(args=[name, token], countdown=settings.HUB_DASHBOARD_INTERVAL)
+        tasks.flush_dashboard.apply_async(args=[name, token], countdown=hub_settings.HUB_DASHBOARD_INTERVAL)
     except OperationalError as error:
         raise HubUnavailable("could not schedule a push of dashboard %r: %s" % (name, error)) from error
 
@@ -213,7 +213,7 @@ def _add_point(dashboard: registry.Dashboard, data: dict[str, Any]) -> list[Any]
     value = data["values"].get(dashboard.chart) if dashboard.chart else None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return data["points"]
-    keep = dashboard.points or settings.HUB_DASHBOARD_POINTS
+    keep = dashboard.points or hub_settings.HUB_DASHBOARD_POINTS
     key = store.key(dashboard.name, "points")
     with store.client().pipeline(transaction=True) as pipe:
         pipe.rpush(key, json.dumps([data["at"], value]))

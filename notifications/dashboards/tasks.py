@@ -1,14 +1,12 @@
-"""Celery tasks of the dashboards: the coalesced flush and the beat jobs (schedule in settings/base.py)."""
+"""Celery tasks of the dashboards: the coalesced flush and the beat jobs (scheduled in apps.py)."""
 
 from __future__ import annotations
 
 import logging
-import random
 
 from celery import shared_task
-from django.conf import settings
 
-from notifications.dashboards import hub, registry, sales, state
+from notifications.dashboards import hub, registry, state
 from notifications.exceptions import HubUnavailable
 
 logger = logging.getLogger(__name__)
@@ -33,14 +31,3 @@ def refresh_dashboards() -> int:
 def sample_hub() -> None:
     """Update the staff hub dashboard with the hub's current figures and rates (beat)."""
     hub.sample()
-
-
-@shared_task(ignore_result=True)
-def demo_orders(rate: float | None = None) -> int:
-    """Create about ``rate`` (HUB_DASHBOARD_DEMO_RATE) demo orders, as a beat job run each second; return how many."""
-    rate = settings.HUB_DASHBOARD_DEMO_RATE if rate is None else rate
-    whole, fraction = divmod(rate, 1)
-    count = int(whole) + (random.random() < fraction)
-    for _ in range(count):
-        sales.create_demo_order()
-    return count

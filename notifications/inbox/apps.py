@@ -11,5 +11,12 @@ class InboxConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Declare the inbox's client frames."""
-        from notifications.inbox import frames  # noqa: F401
+        """Declare the inbox's client frames, schedule the purge, register the checks."""
+        from django.core import checks
+
+        from notifications import periodic
+        from notifications.inbox import checks as inbox_checks
+        from notifications.inbox import frames  # noqa: F401 (declares the client frames)
+
+        periodic.every("inbox-purge-expired", "notifications.inbox.tasks.purge_expired_notifications", lambda: 3600.0)
+        checks.register(inbox_checks.check_inbox)

@@ -7,11 +7,11 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from notifications import publish
+from notifications.conf import hub_settings
 from notifications.exceptions import PublishError
 from notifications.inbox.models import Notification
 
@@ -67,7 +67,7 @@ def unread_count(user: Any) -> int:
 
 def purge_expired(*, now: datetime.datetime | None = None) -> int:
     """Delete notifications older than HUB_INBOX_RETENTION_DAYS; return how many."""
-    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.HUB_INBOX_RETENTION_DAYS)
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=hub_settings.HUB_INBOX_RETENTION_DAYS)
     deleted, _ = Notification.objects.filter(created_at__lt=cutoff).delete()
     return deleted
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from notifications.conf import hub_settings
 from notifications.inbox import services
 from notifications.inbox.models import Notification
 
@@ -17,7 +17,7 @@ from notifications.inbox.models import Notification
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     """Render the user's notifications, newest first, a page at a time."""
-    page = Paginator(Notification.objects.filter(user=request.user), settings.HUB_INBOX_PAGE_SIZE).get_page(
+    page = Paginator(Notification.objects.filter(user=request.user), hub_settings.HUB_INBOX_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(request, "inbox/inbox.html", {"page": page, "unread": services.unread_count(request.user)})

@@ -11,8 +11,8 @@ import pytest
 import redis
 from django.conf import settings
 
-from notifications.embedded_redis import free_port
 from notifications import publish
+from notifications.embedded_redis import free_port
 from notifications.exceptions import HubUnavailable, InvalidTopic, PublishError
 from notifications.layers import HubChannelLayer
 

@@ -99,7 +99,7 @@ async def test_retained_topic_sends_latest_state_first(live_hub: Any, make_user:
 
     def viewer() -> Any:
         user = make_user("viewer")
-        user.user_permissions.add(Permission.objects.get(codename="view_dashboard"))
+        user.user_permissions.add(Permission.objects.get(codename="view_sales"))
         return user
 
     user = await sync_to_async(viewer)()

@@ -11,9 +11,9 @@ from typing import Any
 from asgiref.sync import sync_to_async
 
 from conftest import ROOT, daphne_command, port_open, start_process, stop_process, subprocess_env
-from notifications.embedded_redis import EmbeddedRedis, free_port
 from notifications import publish, tokens
 from notifications.client import HubClient
+from notifications.embedded_redis import EmbeddedRedis, free_port
 
 RATE = 50  # events per second, per stream
 COUNT = 150

@@ -14,9 +14,9 @@ from pathlib import Path
 from django.test import override_settings
 
 from conftest import port_open, start_process, stop_process, subprocess_env, uvicorn_command
-from notifications.embedded_redis import free_port
 from notifications import protocol, publish
 from notifications.client import HubClient
+from notifications.embedded_redis import free_port
 
 EVENTS = 3000
 PAYLOAD = "x" * 4000

@@ -13,10 +13,10 @@ from asgiref.sync import sync_to_async
 
 from notifications import protocol
 from notifications.client import HubError
-from tasks import services
+from notifications.jobs import services
+from notifications.jobs.models import Job
+from notifications.jobs.state import STATE_KEYS
 from tasks.examples import export_csv
-from tasks.models import Job
-from tasks.state import STATE_KEYS
 from tasks.tests.conftest import browser_for, get, hub_for, job_events_until, job_id_of, next_job_event, post
 
 

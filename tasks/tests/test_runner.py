@@ -10,11 +10,11 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.test import override_settings
 
-from tasks import services
+from notifications.jobs import services
+from notifications.jobs.exceptions import JobError
+from notifications.jobs.models import Job
+from notifications.jobs.runner import JobTask, job_task
 from tasks.examples import export_csv
-from tasks.exceptions import JobError
-from tasks.models import Job
-from tasks.runner import JobTask, job_task
 from tasks.tests.conftest import browser_for, get, hub_for, job_events_until, next_job_event
 
 

@@ -12,10 +12,10 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 
-from tasks import services
-from tasks.maintenance import delete_old_jobs
-from tasks.models import Job
-from tasks.state import STATE_KEYS, job_state
+from notifications.jobs import services
+from notifications.jobs.models import Job
+from notifications.jobs.state import STATE_KEYS, job_state
+from notifications.jobs.tasks import delete_old_jobs
 from tasks.tests.conftest import browser_for
 
 
@@ -121,24 +121,24 @@ def test_admin_lists_jobs_with_status_progress_and_owner_filters(make_user: Any)
     client = browser_for(admin)
     for query, shown in [("status__exact=running", b"halfway"), ("progress=50-74", b"halfway"),
                          (f"owner__id__exact={alice.pk}", b"waiting")]:  # fmt: skip
-        response = client.get(f"/admin/tasks/job/?{query}")
+        response = client.get(f"/admin/jobs/job/?{query}")
         assert response.status_code == 200 and shown in response.content, query
-    assert b"waiting" not in client.get("/admin/tasks/job/?progress=50-74").content
-    response = client.post("/admin/tasks/job/", {"action": "cancel_jobs", "_selected_action": [queued.pk]})
+    assert b"waiting" not in client.get("/admin/jobs/job/?progress=50-74").content
+    response = client.post("/admin/jobs/job/", {"action": "cancel_jobs", "_selected_action": [queued.pk]})
     assert response.status_code == 302
     assert Job.objects.get(pk=queued.pk).status == "cancelled"
 
 
 def test_settings_that_cannot_work_are_reported_at_start_up(settings: Any) -> None:
     """The jobs system check names a visibility timeout below the longest job, and a sweeper faster than the heartbeat."""
-    from tasks.checks import check_job_settings
+    from notifications.jobs.checks import check_job_settings
 
     assert check_job_settings() == []
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": settings.HUB_JOB_MAX_RUNTIME}
     settings.HUB_JOB_LOST_AFTER = settings.HUB_JOB_HEARTBEAT
-    assert [error.id for error in check_job_settings()] == ["tasks.E003", "tasks.E004"]
+    assert [error.id for error in check_job_settings()] == ["jobs.E003", "jobs.E004"]
     settings.HUB_JOB_CANCEL_POLL = 0
-    assert [error.id for error in check_job_settings()] == ["tasks.E001"]
+    assert [error.id for error in check_job_settings()] == ["jobs.E001"]
 
 
 def test_cancel_service_is_the_one_the_views_use(make_user: Any) -> None:

@@ -22,10 +22,10 @@ from django.db import connection
 from django.utils import timezone
 
 from conftest import start_process, stop_process, subprocess_env
-from tasks import services
+from notifications.jobs import services
+from notifications.jobs.models import Job
+from notifications.jobs.tasks import sweep_lost_jobs
 from tasks.examples import export_csv
-from tasks.maintenance import sweep_lost_jobs
-from tasks.models import Job
 from tasks.tests.conftest import hub_for, job_events_until, next_job_event
 
 # The whole-worker test's own bound: its worker beats every 0.2 s, the sweeper calls it lost after 1 s.

@@ -14,7 +14,7 @@ from notifications.dashboards.tests.helpers import grant
 
 @pytest.fixture
 def viewer(make_user: Any) -> Any:
-    """Return a committed user with the sales dashboard's permission (notifications.view_dashboard)."""
+    """Return a committed user with the sales dashboard's permission (demo.view_sales)."""
     return grant(make_user("viewer"))
 
 

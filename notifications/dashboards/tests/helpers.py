@@ -35,9 +35,9 @@ async def states_until(
             return pushes
 
 
-def grant(user: Any, codename: str = "view_dashboard") -> Any:
-    """Give ``user`` the notifications permission ``codename``; return the user."""
+def grant(user: Any, codename: str = "view_sales") -> Any:
+    """Give ``user`` the demo permission ``codename``; return the user."""
     from django.contrib.auth.models import Permission
 
-    user.user_permissions.add(Permission.objects.get(content_type__app_label="notifications", codename=codename))
+    user.user_permissions.add(Permission.objects.get(content_type__app_label="demo", codename=codename))
     return user

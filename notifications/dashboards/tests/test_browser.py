@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from notifications.dashboards import sales, state
+from hub import sales
+from notifications.dashboards import state
 from notifications.dashboards.tests.helpers import grant
 from notifications.tests.browser import log_in
 

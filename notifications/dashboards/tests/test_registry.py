@@ -12,7 +12,7 @@ from notifications.dashboards import registry
 def test_bad_declarations_are_refused() -> None:
     """A repeated name, a missing permission, a malformed permission or name raise ImproperlyConfigured."""
     with pytest.raises(ImproperlyConfigured, match="declared twice"):
-        dashboards.declare("sales", title="Sales again", permission="notifications.view_dashboard")
+        dashboards.declare("sales", title="Sales again", permission="demo.view_sales")
     with pytest.raises(ImproperlyConfigured, match="needs a permission"):
         dashboards.declare("open-to-all", title="Open")
     with pytest.raises(ImproperlyConfigured, match="'view_everything'"):
@@ -35,7 +35,7 @@ def test_bad_metrics_are_refused() -> None:
 
 def test_metrics_are_found_by_their_models() -> None:
     """Saving an Order recomputes the four sales metrics, and nothing else."""
-    assert registry.metrics_for_model("dashboards.order") == {
+    assert registry.metrics_for_model("demo.order") == {
         "sales": ["orders_today", "revenue_today", "average_basket", "latest_orders"]
     }
     assert registry.metrics_for_model("auth.user") == {}

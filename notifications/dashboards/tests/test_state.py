@@ -12,9 +12,10 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import transaction
 
+from hub import sales
+from hub.models import Order
 from notifications import dashboards
-from notifications.dashboards import sales, state
-from notifications.dashboards.models import Order
+from notifications.dashboards import state
 from notifications.dashboards.tests.helpers import SALES, next_state, states_until
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from notifications import tokens
+from notifications.conf import hub_settings
 
 
 class Command(BaseCommand):
@@ -23,4 +23,4 @@ class Command(BaseCommand):
         if user is None or not user.is_active:
             raise CommandError("No active user %r: create it first (manage.py createsuperuser)." % username)
         self.stdout.write(tokens.mint(user))
-        self.stderr.write("Valid for %d seconds (HUB_TOKEN_MAX_AGE)." % settings.HUB_TOKEN_MAX_AGE)
+        self.stderr.write("Valid for %d seconds (HUB_TOKEN_MAX_AGE)." % hub_settings.HUB_TOKEN_MAX_AGE)

@@ -1,13 +1,15 @@
 """``manage.py runhub``: the whole hub on one machine, what ``make run`` calls.
 
-Starts Redis (embedded, unless REDIS_URL is set), migrates, seeds the demo users, then
-supervises Daphne, a Celery worker and Celery beat until Ctrl-C or until one of them dies.
+Starts Redis (embedded, unless REDIS_URL is set), migrates, runs HUB_RUNHUB_COMMANDS, then
+supervises Daphne (serving ASGI_APPLICATION), a Celery worker and Celery beat (of
+HUB_CELERY_APP) until Ctrl-C or until one of them dies. Children get ``REDIS_URL``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import importlib.util
 import logging
 import os
 import signal
@@ -28,6 +30,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
 
+from notifications.conf import hub_settings, state_dir
 from notifications.embedded_redis import EmbeddedRedis
 
 logger = logging.getLogger(__name__)
@@ -56,9 +59,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, host: str, port: int, no_worker: bool, no_beat: bool, **options: Any) -> None:
         _check_free(host, port)
-        state_dir = Path(settings.STATE_DIR)
-        state_dir.mkdir(parents=True, exist_ok=True)
-        url_file = state_dir / "redis.url"
+        server_app = _asgi_target()
+        celery_app = None if no_worker and no_beat else _celery_app(server_app)
+        if celery_app is None and not (no_worker and no_beat):
+            self._say("No Celery app found: set HUB_CELERY_APP to run a worker and beat (docs/install.md).")
+        directory = state_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        url_file = directory / "redis.url"
         received: list[int] = []  # stop signals, recorded by the handler and acted on by the loop
 
         def record(number: int, frame: FrameType | None) -> None:
@@ -74,7 +81,7 @@ class Command(BaseCommand):
                 _check_redis(redis_url)
                 redis_note = "%s from REDIS_URL" % _redacted(redis_url)
             else:
-                embedded = _start_embedded(state_dir / "redis")
+                embedded = _start_embedded(directory / "redis")
                 redis_url = embedded.url
                 url_file.write_text(redis_url + "\n")
                 redis_note = "embedded %s, stopped with the hub" % redis_url
@@ -82,7 +89,7 @@ class Command(BaseCommand):
             if received:
                 return
             env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE, "REDIS_URL": redis_url}
-            for name, command in _commands(host, port, state_dir, worker=not no_worker, beat=not no_beat):
+            for name, command in _commands(host, port, directory, server_app, celery_app, not no_worker, not no_beat):
                 children.append(_start(name, command, env))
             failed = self._supervise(children, embedded, received, host, port, redis_note)
         finally:
@@ -97,11 +104,11 @@ class Command(BaseCommand):
         self._say("The hub stopped.")
 
     def _prepare_database(self, verbosity: int) -> None:
-        """Apply migrations and, with DEBUG on, create the demo users; raise CommandError if the database fails."""
+        """Apply migrations, then run HUB_RUNHUB_COMMANDS; raise CommandError if the database fails."""
         try:
             call_command("migrate", interactive=False, verbosity=max(verbosity - 1, 0))
-            if settings.DEBUG:
-                call_command("seed_demo")
+            for name in hub_settings.HUB_RUNHUB_COMMANDS:
+                call_command(name)
         except DatabaseError as error:
             raise CommandError("The database failed: %s" % str(error).strip().splitlines()[0]) from error
         finally:
@@ -141,22 +148,49 @@ class Command(BaseCommand):
         stream.flush()
 
 
-def _commands(host: str, port: int, state_dir: Path, *, worker: bool, beat: bool) -> list[tuple[str, list[str]]]:
+def _commands(
+    host: str, port: int, directory: Path, server_app: str, celery_app: str | None, worker: bool, beat: bool
+) -> list[tuple[str, list[str]]]:
     """Return (name, argv) of each child to start."""
     python = sys.executable
-    celery = [python, "-m", "celery", "-A", "workers"]
-    commands = [("daphne", [python, "-m", "daphne", "-b", host, "-p", str(port), "hub.asgi:application"])]
+    commands = [("daphne", [python, "-m", "daphne", "-b", host, "-p", str(port), server_app])]
+    if celery_app is None:
+        return commands
+    celery = [python, "-m", "celery", "-A", celery_app]
     if worker:
         commands.append(("celery worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"]))
     if beat:
-        schedule = str(state_dir / "celerybeat-schedule")
+        schedule = str(directory / "celerybeat-schedule")
         commands.append(("celery beat", [*celery, "beat", "--loglevel", "INFO", "--schedule", schedule]))
     return commands
 
 
+def _asgi_target() -> str:
+    """Return ASGI_APPLICATION as Daphne names it ("package.module:attribute"); raise CommandError if unset."""
+    dotted = getattr(settings, "ASGI_APPLICATION", None)
+    module, _, attribute = (dotted or "").rpartition(".")
+    if not module:
+        raise CommandError(
+            "Set ASGI_APPLICATION to your asgi module's application, e.g. 'mysite.asgi.application' (docs/install.md)."
+        )
+    return "%s:%s" % (module, attribute)
+
+
+def _celery_app(server_app: str) -> str | None:
+    """Return HUB_CELERY_APP, else the ASGI package if it has a ``celery`` module (Celery's Django layout), else None."""
+    if hub_settings.HUB_CELERY_APP:
+        return hub_settings.HUB_CELERY_APP
+    package = server_app.split(".", 1)[0]
+    with contextlib.suppress(ImportError, ValueError):
+        if importlib.util.find_spec("%s.celery" % package) is not None:
+            return package
+    return None
+
+
 def _start(name: str, command: list[str], env: dict[str, str]) -> _Child:
     """Start one child in its own process group, in the project directory, reading nothing from the terminal."""
-    process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdin=subprocess.DEVNULL, process_group=0)
+    directory = getattr(settings, "BASE_DIR", None) or Path.cwd()
+    process = subprocess.Popen(command, cwd=directory, env=env, stdin=subprocess.DEVNULL, process_group=0)
     logger.debug("started %s as pid %d", name, process.pid)
     return _Child(name, process)
 

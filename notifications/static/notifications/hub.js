@@ -7,6 +7,7 @@
  *   hub.on("invoice.paid", (data, frame) => ...);        // events by name, any topic or stream
  *   hub.publish("chat.lobby", "message", {text: "hi"});  // Promise of the "published" frame
  *
+ * In Django templates, {% load hub %}{% hub_script %} loads this file and connects window.hub.
  * Hub.connect(options?) -> Hub. options.url: the socket (default: this host's /ws/, wss: on
  *     https pages); options.token: a hub token, sent as ?token=.
  * hub.on(event, fn) -> off(). Calls fn(data, frame) for every event frame named `event`
@@ -285,4 +286,7 @@
   }
 
   window.Hub = Hub;
+  // Loaded by {% hub_script %} (data-hub-connect): one shared connection as window.hub, no inline script.
+  const loader = document.currentScript;
+  if (loader && loader.dataset.hubConnect !== undefined && !window.hub) window.hub = Hub.connect();
 })();

@@ -1,0 +1,18 @@
+"""The demo's topics: chat rooms that any connected client may read and write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from notifications import topic
+
+
+@topic("chat.{room}", client_publish=True, history=100)
+def chat_room(user: Any, room: str) -> bool:
+    """Anyone who may connect may read and write in any chat room."""
+    return True
+
+
+def chat_topic(room: str) -> str:
+    """Return the topic of the chat room ``room``."""
+    return f"chat.{room}"
