@@ -28,5 +28,13 @@ bench: install
 	$(PY) bench/fanout.py --latency --setups hub-uvicorn
 	$(PY) bench/publish_cost.py
 
+# The contracts a machine checks: style (ruff), types (mypy), imports (import-linter:
+# the core imports neither its features nor the demo). CI runs it before the suite.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
 clean:
-	rm -rf $(VENV) .hub staticfiles
+	rm -rf $(VENV) .hub staticfiles build *.egg-info

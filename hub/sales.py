@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Avg, Sum
 
@@ -52,9 +53,9 @@ def average_basket() -> float | None:
 
 
 @metric(NAME, "latest_orders", models=[Order])
-def latest_orders() -> list[dict]:
+def latest_orders() -> list[dict[str, Any]]:
     """The newest orders, newest first, for the table."""
-    return list(Order.objects.order_by("-id").values("id", "customer", "amount", "created")[:LATEST])
+    return [dict(row) for row in Order.objects.order_by("-id").values("id", "customer", "amount", "created")[:LATEST]]
 
 
 def create_demo_order(*, rng: random.Random | None = None) -> Order:

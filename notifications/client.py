@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 import websockets
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
 
 __all__ = ["HubClient", "HubError"]
 
@@ -85,7 +86,8 @@ class HubClient:
 
     async def connect(self) -> dict[str, Any]:
         """Open the socket and return the ``hello`` frame."""
-        self._socket = await websockets.connect(self.url, origin=self.origin, max_size=None)
+        origin = None if self.origin is None else Origin(self.origin)
+        self._socket = await websockets.connect(self.url, origin=origin, max_size=None)
         self.hello = json.loads(await self._socket.recv())
         self._reader = asyncio.create_task(self._read(self._socket))
         self._connected.set()

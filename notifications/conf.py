@@ -56,7 +56,7 @@ DEFAULTS: dict[str, Any] = {
     # Hard limit of a job, in seconds: below Celery's Redis visibility timeout (3600 s by default).
     "HUB_JOB_MAX_RUNTIME": 3000,
     "HUB_JOB_RETENTION_DAYS": 30,
-    # Private folder of the files jobs produce (None: "hub-job-files" in HUB_STATE_DIR).
+    # Private folder of the files jobs produce (None: "job-files" in HUB_STATE_DIR).
     "HUB_JOB_FILES_DIR": None,
     # --- notifications.announcements ---
     "HUB_ANNOUNCEMENTS_SCHEDULE_SECONDS": 5.0,

@@ -253,7 +253,9 @@ class HubConsumer(AsyncWebsocketConsumer):
             return
         if await self._authorized(name, ref, publishing=True) is None:
             return
-        sender = {"id": self.user_id, "username": self.user.get_username()} if self.user_id else None
+        sender = None
+        if self.user_id and self.user is not None:
+            sender = {"id": self.user_id, "username": self.user.get_username()}
         try:
             event_id = await publish.ato_topic(name, event, frame.get("data"), sender=sender)
         except PublishError as error:
@@ -371,7 +373,7 @@ class HubConsumer(AsyncWebsocketConsumer):
         """Return stream -> group of what this connection joins without subscribing."""
         audiences = [groups.EVERYONE]
         streams = {}
-        if self.user_id is not None:
+        if self.user_id is not None and self.user is not None:
             streams[groups.user_stream(self.user_id)] = groups.user_group(self.user_id)
             audiences.append(groups.AUTHENTICATED)
             if self.user.is_staff:

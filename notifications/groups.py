@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import TypeGuard
 
 __all__ = [
     "AUDIENCES",
@@ -68,7 +69,7 @@ def broadcast_stream(audience: str) -> str:
     return f"broadcast.{audience}"
 
 
-def is_valid_event_name(event: object) -> bool:
+def is_valid_event_name(event: object) -> TypeGuard[str]:
     """Tell whether ``event`` is a usable event name (1-64 characters, no spaces)."""
     return isinstance(event, str) and bool(_EVENT_NAME.match(event))
 

@@ -41,7 +41,8 @@ def async_client() -> aioredis.Redis:
 
 
 def _config() -> dict[str, Any]:
-    return settings.CHANNEL_LAYERS["default"].get("CONFIG", {})
+    layer: dict[str, Any] = settings.CHANNEL_LAYERS["default"]
+    return dict(layer.get("CONFIG") or {})
 
 
 def _first_host() -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Declared topics: a name pattern, an authorization check and a history policy.
 
-Topics are declared in code (``notifications/topics.py``, or any app's ``topics.py``)::
+Topics are declared in code, in any installed app's ``topics.py`` (found at start-up)::
 
     @topic("chat.{room}", client_publish=True, history=100)
     def can_chat(user, room):

@@ -29,7 +29,8 @@ class AnnouncementForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         """Refuse an audience of chosen groups and users with nobody chosen."""
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         chosen = data.get("audience") == Announcement.Audience.CHOSEN
         if chosen and not data.get("groups") and not data.get("users"):
             raise forms.ValidationError("Choose at least one group or user, or another audience.")
@@ -67,7 +68,7 @@ class AnnouncementAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Announcement, form: Any, change: bool) -> None:
         """Record who created it."""
         if not change:
-            obj.created_by = request.user
+            obj.created_by_id = request.user.pk
         super().save_model(request, obj, form, change)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
@@ -108,7 +109,7 @@ class AnnouncementAdmin(admin.ModelAdmin):
             Announcement.Audience.EVERYONE: "everyone",
             Announcement.Audience.AUTHENTICATED: "signed-in users",
             Announcement.Audience.STAFF: "staff",
-        }.get(obj.audience)
+        }.get(Announcement.Audience(obj.audience))
         if base in ("everyone", "signed-in users"):
             return base
         return " + ".join(part for part in (base, ", ".join(chosen)) if part) or "nobody"

@@ -8,7 +8,7 @@ went down (a hub process stopped and its totals left the sum).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from notifications import metrics
 from notifications.dashboards import state, store
@@ -45,7 +45,8 @@ def sample() -> dict[str, Any]:
     """Read the hub's figures, update the hub dashboard with them and their rates; return the values."""
     figures = metrics.snapshot()
     current = {name: figures[name] for name in _COUNTERS} | {"at": figures["at"]}
-    raw = store.client().set(store.key(NAME, "previous"), json.dumps(current), get=True, ex=3600)
+    # SET ... GET answers the previous value or None, never the True of a plain SET.
+    raw = cast("bytes | None", store.client().set(store.key(NAME, "previous"), json.dumps(current), get=True, ex=3600))
     previous = json.loads(raw) if raw else None
     values: dict[str, Any] = {
         "processes": figures["processes"],

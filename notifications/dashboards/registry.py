@@ -3,7 +3,7 @@
 A dashboard is declared once, in code (an app's ``AppConfig.ready()`` or a module it
 imports)::
 
-    declare("sales", title="Sales", permission="notifications.view_dashboard",
+    declare("sales", title="Sales", permission="shop.view_sales",
             kpis={"orders_today": "Orders today"}, chart="orders_today")
 
     @metric("sales", "orders_today", models=["demo.Order"])

@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -83,7 +83,9 @@ def prime(*, name: str) -> None:
 def read(*, name: str) -> dict[str, Any]:
     """Return dashboard ``name``'s current state as pushed: ``{"dashboard", "values", "points", "at"}``."""
     client = store.client()
-    values = {field.decode(): json.loads(raw) for field, raw in client.hgetall(store.key(name, "state")).items()}
+    # The client does not decode responses: the hash's fields are bytes.
+    state = cast("dict[bytes, bytes]", client.hgetall(store.key(name, "state")))
+    values = {field.decode(): json.loads(raw) for field, raw in state.items()}
     points = [json.loads(raw) for raw in client.lrange(store.key(name, "points"), 0, -1)]
     return {"dashboard": name, "values": values, "points": points, "at": int(time.time() * 1000)}
 
@@ -146,7 +148,8 @@ def _write(name: str, *, encoded: dict[str, str], dirty: tuple[str, ...]) -> Non
     try:
         with store.client().pipeline(transaction=True) as pipe:
             if encoded:
-                pipe.hset(store.key(name, "state"), mapping=encoded)
+                # redis-py types ``mapping`` as Mapping[FieldT, ...]: its invariant key type refuses any dict[str, ...].
+                pipe.hset(store.key(name, "state"), mapping=encoded)  # type: ignore[arg-type]
             if dirty:
                 pipe.sadd(store.key(name, "dirty"), *dirty)
             pipe.set(store.key(name, "pending"), token, nx=True, px=interval_ms)
@@ -202,7 +205,8 @@ def _recompute(dashboard: registry.Dashboard, names: list[str]) -> None:
             failed.append(name)
     with store.client().pipeline(transaction=True) as pipe:
         if values:
-            pipe.hset(store.key(dashboard.name, "state"), mapping=values)
+            # redis-py types ``mapping`` as Mapping[FieldT, ...]: its invariant key type refuses any dict[str, ...].
+            pipe.hset(store.key(dashboard.name, "state"), mapping=values)  # type: ignore[arg-type]
         if failed:
             pipe.sadd(store.key(dashboard.name, "dirty"), *failed)  # tried again at the next flush
         pipe.execute()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -17,9 +19,9 @@ from notifications.inbox.models import Notification
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     """Render the user's notifications, newest first, a page at a time."""
-    page = Paginator(Notification.objects.filter(user=request.user), hub_settings.HUB_INBOX_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        Notification.objects.filter(user_id=cast(int, request.user.pk)), hub_settings.HUB_INBOX_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     return render(request, "inbox/inbox.html", {"page": page, "unread": services.unread_count(request.user)})
 
 

@@ -25,10 +25,11 @@ class ProgressFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Job]) -> QuerySet[Job]:
         """Return the jobs in the chosen range (all jobs if none is chosen)."""
-        if self.value() == "unknown":
+        value = self.value()
+        if value == "unknown":
             return queryset.filter(percent__isnull=True)
-        if self.value() in self._RANGES:
-            low, high = self._RANGES[self.value()]
+        if value in self._RANGES:
+            low, high = self._RANGES[value]
             return queryset.filter(Q(percent__gte=low, percent__lte=high))
         return queryset
 

@@ -22,6 +22,7 @@ class Job(models.Model):
     FINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
+    owner_id: int  # the column behind ``owner``, which Django adds
     kind = models.CharField(max_length=64, help_text="The job task's short name, e.g. export_csv.")
     title = models.CharField(max_length=200, help_text="What the pages call the job.")
     params = models.JSONField(default=dict, blank=True, help_text="Keyword arguments of the job task.")

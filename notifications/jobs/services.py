@@ -66,7 +66,8 @@ def cancel_job(*, job_id: int) -> Job:
         job = _change(job_id, topics.CANCELLED, where={"status": Job.Status.QUEUED}, status=Job.Status.CANCELLED,
                       cancel_requested=now, finished=now)  # fmt: skip
         if job is not None:
-            transaction.on_commit(lambda: _revoke(job.task_id))
+            task_id = job.task_id
+            transaction.on_commit(lambda: _revoke(task_id))
         else:
             where = {"status": Job.Status.RUNNING, "cancel_requested__isnull": True}
             job = _change(job_id, topics.CANCEL_REQUESTED, where=where, cancel_requested=now)

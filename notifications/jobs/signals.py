@@ -1,4 +1,4 @@
-"""Signal receivers: jobs whose process died, and the files of deleted jobs (connected in ``TasksConfig.ready``)."""
+"""Signal receivers: jobs whose process died, and the files of deleted jobs (connected in ``JobsConfig.ready``)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def fail_job_of_failed_task(sender: Any = None, args: Any = None, exception: Any
 
 def delete_job_file(sender: Any = None, instance: Job | None = None, **kwargs: Any) -> None:
     """After a job record is deleted (retention, admin, its owner's deletion), delete its file once committed."""
-    if instance is None or not instance.file:
+    if instance is None or not instance.file.name:  # what ``not instance.file`` tests
         return
     storage, name = instance.file.storage, instance.file.name
     transaction.on_commit(lambda: storage.delete(name))

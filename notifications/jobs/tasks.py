@@ -1,4 +1,4 @@
-"""Periodic tasks of jobs, run by Celery beat (``CELERY_BEAT_SCHEDULE`` in settings)."""
+"""Periodic tasks of jobs, run by Celery beat (scheduled in ``JobsConfig.ready`` through ``notifications.periodic``)."""
 
 from __future__ import annotations
 

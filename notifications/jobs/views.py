@@ -80,6 +80,6 @@ def render_job_list(
     status: int = 200,
 ) -> HttpResponse:
     """Render "my jobs" with ``template`` (one extending ``jobs/list.html`` may fill its ``start_jobs`` block)."""
-    jobs = Job.objects.filter(owner=request.user)[:LIST_SIZE]
+    jobs = Job.objects.filter(owner_id=request.user.pk)[:LIST_SIZE]
     context = {"states": [job_state(job) for job in jobs], "events": topics.EVENTS, **(extra_context or {})}
     return render(request, template, context, status=status)

@@ -10,7 +10,7 @@ import logging
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -19,6 +19,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from notifications.conf import state_dir
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractUser, UserManager
 
 logger = logging.getLogger(__name__)
 
@@ -59,14 +62,17 @@ class Command(BaseCommand):
 def _seed() -> dict[str, str]:
     """Create the missing demo users, fix groups and permissions of all; return {new username: password}."""
     user_model = get_user_model()
+    # The demo needs a user model like Django's User: groups, permissions and create_user();
+    # the stubs type get_user_model() as AbstractBaseUser, which has none of them nor USERNAME_FIELD.
+    username_field = cast(str, user_model.USERNAME_FIELD)
+    manager = cast("UserManager[AbstractUser]", user_model._default_manager)
     created = {}
     for username, (is_admin, group_names, permission_names) in _DEMO_USERS.items():
-        user = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username}).first()
+        user = manager.filter(**{username_field: username}).first()
         if user is None:
             password = secrets.token_urlsafe(9)
-            manager = user_model._default_manager
             make = manager.create_superuser if is_admin else manager.create_user
-            user = make(**{user_model.USERNAME_FIELD: username, "password": password})
+            user = make(**{username_field: username, "password": password})
             created[username] = password
             logger.debug("created demo user %s", username)
         for name in group_names:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -19,7 +19,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, username: str, **options: Any) -> None:
         user_model = get_user_model()
-        user = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username}).first()
+        # Every user model has USERNAME_FIELD; the stubs' AbstractBaseUser does not declare it.
+        username_field = cast(str, user_model.USERNAME_FIELD)
+        user = user_model._default_manager.filter(**{username_field: username}).first()
         if user is None or not user.is_active:
             raise CommandError("No active user %r: create it first (manage.py createsuperuser)." % username)
         self.stdout.write(tokens.mint(user))

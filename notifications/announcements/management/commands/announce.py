@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -90,7 +90,9 @@ def _audiences(values: list[str]) -> tuple[str, list[Group], list[Any]]:
                 raise CommandError("no group named %r" % name)
             groups.append(group)
         elif kind == "user" and name:
-            user = get_user_model().objects.filter(**{get_user_model().USERNAME_FIELD: name}).first()
+            # Every user model has USERNAME_FIELD; the stubs' AbstractBaseUser does not declare it.
+            username_field = cast(str, get_user_model().USERNAME_FIELD)
+            user = get_user_model().objects.filter(**{username_field: name}).first()
             if user is None:
                 raise CommandError("no user named %r" % name)
             users.append(user)
