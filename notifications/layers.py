@@ -5,24 +5,40 @@
    Redis and live delivery follows id order; ``read_history`` reads it back.
 2. A message arriving from Redis is decoded once per process, not once per member
    channel, and the same dict goes to every local member (frames are then encoded once).
-3. Each channel's queue is bounded: a channel that falls behind gets ``hub.overflow``
-   instead of growing the process without limit.
+3. Each channel's queue is bounded (``queue_size``). A channel opened with ``new_inbox``
+   (the hub's consumer) that falls behind gets ``hub.overflow`` instead of growing the
+   process without limit; an ordinary ``new_channel`` drops the new message instead, as
+   channels-redis does at capacity, counted in ``dropped`` and logged once per episode.
 4. ``group_add`` returns once Redis has confirmed the subscription, so a history read
    after it cannot miss an event; after a lost Redis connection comes back, every local
-   channel gets ``hub.resync`` to replay what it may have missed.
+   inbox channel gets ``hub.resync`` to replay what it may have missed.
 5. ``blocking_group_send`` is ``group_send`` for sync code (views, Celery tasks): the same
    script on the same Redis channel, run in the calling thread over one synchronous
    connection pool per process, with no event loop to hop to.
 
-Messages are JSON so that the script can splice the id into the published message.
+Consumers that know nothing of the hub (``new_channel``, ``receive``) never see
+``hub.resync`` or ``hub.overflow``.
+
+Intentional differences from ``RedisPubSubChannelLayer`` (the compatibility run in
+``notifications/tests/compat/`` lists the upstream tests they affect):
+
+- Messages are JSON, never msgpack, so that the script can splice the id into the
+  published message. ``bytes`` values (allowed by the Channels spec) travel as
+  ``{"__bytes__": "<base64>"}`` and come back as ``bytes``; a dict of exactly that shape
+  is therefore reserved. No ``symmetric_encryption_keys``.
+- A message that is not a dict raises ``TypeError`` when sent, as Channels requires dicts
+  (channels-redis' core layer and ``InMemoryChannelLayer`` refuse them too); one that
+  arrives from Redis anyway is dropped, counted and logged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import collections
 import json
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +55,8 @@ OVERFLOW_TYPE = "hub.overflow"
 RESYNC_TYPE = "hub.resync"
 _CONFIRM_TIMEOUT = 5.0
 _SYNC_TIMEOUT = 10.0  # seconds a sync publish waits for Redis, unless the hosts entry says otherwise
+_BYTES_KEY = "__bytes__"
+_BYTES_MARK = b'{"__bytes__":"'  # how _encode starts a tagged bytes value; absent, no object_hook
 
 # KEYS: stream, published counter; ARGV: pub/sub channel, JSON object without id, max length, ttl.
 _APPEND_AND_PUBLISH = """
@@ -99,7 +117,7 @@ class HubChannelLayer(RedisPubSubChannelLayer):
         group_channel = _group_channel(self._prefix, group)
         script = self._sync_script(group_channel)
         if history is None:
-            script.registered_client.publish(group_channel, json.dumps(message, separators=(",", ":")))
+            script.registered_client.publish(group_channel, _encode(message))
             return None
         keys, args = _append_and_publish_call(self._prefix, group, message, history)
         return _event_id(script(keys=keys, args=args))
@@ -125,11 +143,45 @@ class HubChannelLayer(RedisPubSubChannelLayer):
             _wrap_close(self, loop)
             return layer
 
-    def deserialize(self, message: bytes | dict) -> dict:
-        """Decode ``message``; messages from Redis arrive here already decoded."""
-        if isinstance(message, dict):
-            return message
-        return super().deserialize(message)
+    def serialize(self, message: dict) -> bytes:
+        """Return ``message`` as JSON bytes (see ``_encode``); raise ``TypeError`` if it is not a dict."""
+        return _encode(message).encode()
+
+    def deserialize(self, message: bytes | str) -> Any:
+        """Decode one message as published (see ``_decode``); raise ``ValueError`` if it is not JSON."""
+        return _decode(message)
+
+
+def _encode(message: dict) -> str:
+    """Return ``message`` as compact JSON, each ``bytes`` value as ``{"__bytes__": "<base64>"}``.
+
+    The one encoder of every path (send, group_send, history, blocking_group_send).
+    """
+    if not isinstance(message, dict):
+        raise TypeError("message is not a dict but %s: channel layer messages are dicts" % type(message).__name__)
+    return json.dumps(message, separators=(",", ":"), default=_tag_bytes)
+
+
+def _tag_bytes(value: Any) -> dict[str, str]:
+    """``json.dumps`` hook: return the tagged form of a bytes value; raise ``TypeError`` for anything else."""
+    if isinstance(value, bytes | bytearray):
+        return {_BYTES_KEY: base64.b64encode(value).decode("ascii")}
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _decode(raw: bytes | str) -> Any:
+    """Decode JSON written by ``_encode``, turning tagged values back into ``bytes``."""
+    mark = _BYTES_MARK if isinstance(raw, bytes | bytearray) else _BYTES_MARK.decode()
+    if mark in raw:
+        return json.loads(raw, object_hook=_untag_bytes)
+    return json.loads(raw)  # the common case: no object_hook call per dict
+
+
+def _untag_bytes(obj: dict) -> Any:
+    """``json.loads`` hook: return the bytes a ``{"__bytes__": "<base64>"}`` object stands for."""
+    if len(obj) == 1 and isinstance(value := obj.get(_BYTES_KEY), str):
+        return base64.b64decode(value)
+    return obj
 
 
 def _group_channel(prefix: str, group: str) -> str:
@@ -145,7 +197,7 @@ def _history_key(prefix: str, group: str) -> str:
 def _append_and_publish_call(prefix: str, group: str, message: dict, history: History) -> tuple[list[str], list[Any]]:
     """Return the keys and arguments of ``_APPEND_AND_PUBLISH`` for one message to ``group``."""
     keys = [_history_key(prefix, group), f"{prefix}:metrics:published"]
-    payload = json.dumps(message, separators=(",", ":"))
+    payload = _encode(message)
     return keys, [_group_channel(prefix, group), payload, history.size, history.ttl]
 
 
@@ -176,9 +228,25 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         super().__init__(hosts, **kwargs)
         self._shards = [_HubShard(host, self) for host in decode_hosts(hosts)]
 
-    async def _subscribe_to_channel(self, channel: str) -> None:
-        self.channels[channel] = _ChannelQueue(maxsize=self.channel_layer.queue_size)
+    async def _subscribe_to_channel(self, channel: str, inbox: bool = False) -> None:
+        self.channels[channel] = _ChannelQueue(maxsize=self.channel_layer.queue_size, inbox=inbox)
         await self._get_shard(channel).subscribe(channel)
+
+    async def receive(self, channel: str) -> Any:
+        """Wait for the next message on ``channel`` and return it, as decoded when it arrived.
+
+        As upstream, a cancelled receive means its consumer is leaving: the channel is closed.
+        """
+        if channel not in self.channels:
+            await self._subscribe_to_channel(channel)
+        try:
+            return await self.channels[channel].get()
+        except (asyncio.CancelledError, TimeoutError, GeneratorExit):
+            try:
+                await self.close_inbox(channel)
+            except Exception:
+                logger.exception("Could not unsubscribe channel %s after its receive was cancelled", channel)
+            raise
 
     async def group_send(self, group: str, message: dict, history: History | None = None) -> str | None:
         """Send ``message`` to ``group``; with ``history``, also keep it and return its id."""
@@ -189,12 +257,16 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         return await self._get_shard(self._get_group_channel_name(group)).append_and_publish(keys, args)
 
     async def new_inbox(self) -> tuple[str, _ChannelQueue]:
-        """Return a new channel and its queue, for a consumer that reads the queue directly."""
-        channel = await self.new_channel()
+        """Return a new channel and its queue, for a consumer that reads the queue directly.
+
+        Only such a channel gets ``hub.resync`` and ``hub.overflow``: its consumer handles them.
+        """
+        channel = f"{self.prefix}specific.{uuid.uuid4().hex}"  # named as upstream's new_channel() does
+        await self._subscribe_to_channel(channel, inbox=True)
         return channel, self.channels[channel]
 
     async def close_inbox(self, channel: str) -> None:
-        """Forget a channel opened by :meth:`new_inbox` and stop listening for it."""
+        """Forget a channel (opened by :meth:`new_inbox` or not) and stop listening for it."""
         if self.channels.pop(channel, None) is not None:
             await self._get_shard(channel).unsubscribe(channel)
 
@@ -208,20 +280,24 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         complete, entries = await self._get_shard(self._get_group_channel_name(group)).read_history(stream, since or "")
         events = []
         for event_id, fields in entries:
-            event = json.loads(dict(zip(fields[::2], fields[1::2], strict=True))[b"m"])
+            event = _decode(dict(zip(fields[::2], fields[1::2], strict=True))[b"m"])
             event["id"] = event_id.decode()
             events.append(event)
         return bool(complete), events
 
     def resync(self) -> None:
-        """Tell every local channel to replay what it may have missed while Redis was away."""
-        for channel in list(self.channels):
-            self.deliver(channel, {"type": RESYNC_TYPE})
+        """Tell every local inbox channel to replay what it may have missed while Redis was away."""
+        for channel, queue in list(self.channels.items()):
+            if queue.inbox:
+                self.deliver(channel, {"type": RESYNC_TYPE})
 
     def deliver(self, channel: str, message: dict) -> None:
-        """Queue ``message`` for a local channel, or overflow it if its queue is full."""
+        """Queue ``message`` for a local channel; when its queue is full, overflow an inbox, drop for others."""
         queue = self.channels.get(channel)
         if queue is None:
+            return
+        if not queue.inbox:
+            self._put_or_drop(channel, queue, message)
             return
         if queue.overflowed:
             self.channel_layer.dropped += 1  # its consumer is closing; the client will replay
@@ -247,19 +323,32 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         self.channel_layer.dropped += dropped
         logger.warning("Channel %s fell %d messages behind; it is told to close.", channel, dropped)
 
+    def _put_or_drop(self, channel: str, queue: _ChannelQueue, message: dict) -> None:
+        """Queue ``message`` for an ordinary channel, or drop it while the queue is full."""
+        if queue.overflowed and queue.qsize() <= queue.maxsize // 2:
+            queue.overflowed = False  # drained: a later overflow is a new episode, logged again
+        try:
+            queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self.channel_layer.dropped += 1
+            if not queue.overflowed:
+                queue.overflowed = True
+                logger.warning("Channel %s is full (%d messages); new messages are dropped.", channel, queue.maxsize)
+
 
 class _ChannelQueue:
-    """A channel's bounded queue for its one reader; once it overflowed it takes nothing more.
+    """A channel's bounded queue for its one reader; an inbox that overflowed takes nothing more.
 
     The part of ``asyncio.Queue`` a channel uses, without its three deques and its Event
     (about 3 KB per queue): an idle connection's queue is two empty slots.
     """
 
-    __slots__ = ("maxsize", "overflowed", "_items", "_waiter")
+    __slots__ = ("maxsize", "inbox", "overflowed", "_items", "_waiter")
 
-    def __init__(self, maxsize: int = 0):
+    def __init__(self, maxsize: int = 0, inbox: bool = False):
         self.maxsize = maxsize
-        self.overflowed = False
+        self.inbox = inbox
+        self.overflowed = False  # an inbox: told to close; any other channel: dropping until it drains
         self._items: collections.deque[Any] | None = None
         self._waiter: asyncio.Future[None] | None = None
 
@@ -320,6 +409,9 @@ class _HubShard(RedisSingleShardConnection):
         super().__init__(host, channel_layer)
         self._confirmations: dict[str, asyncio.Future[None]] = {}
         self._resubscribed = 0
+        self._subscribing = asyncio.Event()  # wakes the receiver once there is something to read
+        # Reads block until a message comes; with health checks configured, they wake to send them.
+        self._read_timeout = host.get("health_check_interval") or None
 
     async def subscribe(self, channel: str) -> None:
         """Subscribe to ``channel`` and wait until Redis confirms it."""
@@ -339,6 +431,7 @@ class _HubShard(RedisSingleShardConnection):
                     waiter.exception()  # retrieved: no "never retrieved" warning
                     raise
                 self._subscribed_to.add(channel)
+                self._subscribing.set()
         if waiter is not None:
             try:
                 await asyncio.wait_for(asyncio.shield(waiter), _CONFIRM_TIMEOUT)
@@ -357,15 +450,29 @@ class _HubShard(RedisSingleShardConnection):
     async def _do_receiving(self) -> None:
         while True:
             try:
-                if self._pubsub and self._pubsub.subscribed:
-                    self._dispatch(await self._pubsub.get_message(timeout=0.1))
-                else:
-                    await asyncio.sleep(0.1)
+                if self._pubsub is None or not self._pubsub.subscribed:
+                    self._subscribing.clear()
+                    await self._subscribing.wait()
+                    continue
+                self._dispatch(await self._pubsub.get_message(timeout=self._read_timeout))
             except (TimeoutError, asyncio.CancelledError, GeneratorExit):
                 raise
             except Exception:
                 logger.exception("Redis pub/sub connection lost; retrying every second")
+                await self._close_idle_connections()
                 await asyncio.sleep(1)  # back off before reconnecting
+
+    async def _close_idle_connections(self) -> None:
+        """Close the pool's idle connections: the Redis they went to is gone.
+
+        Else the next publish fails on one: redis-py 8 (RESP3) hands out a closed connection.
+        """
+        if self._redis is None:
+            return
+        try:
+            await self._redis.connection_pool.disconnect(inuse_connections=False)
+        except (redis.RedisError, OSError) as error:
+            logger.warning("Could not close idle Redis connections: %s", error)
 
     def _dispatch(self, message: dict | None) -> None:
         if message is None:
@@ -406,6 +513,13 @@ class _HubShard(RedisSingleShardConnection):
             targets = layer.groups[name]
         else:
             return
-        decoded = layer.channel_layer.deserialize(message["data"])
+        try:
+            decoded = _decode(message["data"])
+        except ValueError:  # not JSON: another layer or client publishing on our prefix
+            decoded = None
+        if not isinstance(decoded, dict):
+            layer.channel_layer.dropped += 1
+            logger.warning("Dropped a message on %s that is not a JSON object written by this layer.", name)
+            return
         for channel in targets:
             layer.deliver(channel, decoded)

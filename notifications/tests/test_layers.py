@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from notifications.embedded_redis import EmbeddedRedis
-from notifications.layers import OVERFLOW_TYPE, HubChannelLayer, _ChannelQueue
+from notifications.layers import OVERFLOW_TYPE, RESYNC_TYPE, HubChannelLayer, _ChannelQueue
 
 
 async def test_overflow_keeps_the_connections_own_websocket_events(tmp_path: Path) -> None:
@@ -75,3 +77,92 @@ async def test_a_channel_queue_is_a_bounded_fifo_with_one_waiting_reader() -> No
         await queue.get()
     queue.put_nowait("f")
     assert await asyncio.wait_for(reader, 1) == "f"
+
+
+async def test_an_ordinary_channel_drops_what_overflows_and_warns_once_per_episode(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A new_channel() that is full keeps its first messages, gets no hub.overflow, counts and logs drops."""
+    redis = EmbeddedRedis(tmp_path / "redis")
+    layer = HubChannelLayer(hosts=[redis.start()], prefix="t", queue_size=3)
+    caplog.set_level(logging.WARNING, logger="notifications.layers")
+    try:
+        channel = await layer.new_channel()
+        for n in range(6):
+            layer._get_layer().deliver(channel, {"type": "x", "n": n})
+        assert [(await layer.receive(channel))["n"] for _ in range(3)] == [0, 1, 2]
+        assert layer.dropped == 3
+        assert len(caplog.records) == 1
+        for n in range(6, 10):
+            layer._get_layer().deliver(channel, {"type": "x", "n": n})
+        assert [(await layer.receive(channel))["n"] for _ in range(3)] == [6, 7, 8]
+        assert (layer.dropped, len(caplog.records)) == (4, 2)
+    finally:
+        await layer.flush()
+        redis.stop()
+
+
+async def test_after_a_redis_restart_only_inbox_channels_get_resync(tmp_path: Path) -> None:
+    """The hub's inbox is told to resync; a plain channel's next message is the next one sent to it."""
+    redis = EmbeddedRedis(tmp_path / "redis")
+    layer = HubChannelLayer(hosts=[redis.start()], prefix="t")
+    try:
+        inbox, queue = await layer.new_inbox()
+        channel = await layer.new_channel()
+        await layer.group_add("g", inbox)
+        await layer.group_add("g", channel)
+        redis.stop()
+        redis.start()
+        assert (await asyncio.wait_for(queue.get(), 10))["type"] == RESYNC_TYPE
+        await layer.send(channel, {"type": "x"})
+        assert await asyncio.wait_for(layer.receive(channel), 5) == {"type": "x"}
+    finally:
+        await layer.flush()
+        redis.stop()
+
+
+async def test_the_first_channel_on_a_loop_is_served_without_a_fixed_sleep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """new_channel(), send and receive on a fresh layer never wait on asyncio.sleep."""
+    redis = EmbeddedRedis(tmp_path / "redis")
+    layer = HubChannelLayer(hosts=[redis.start()], prefix="t")
+    sleeps: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def recording_sleep(delay: float, *args: Any, **kwargs: Any) -> Any:
+        sleeps.append(delay)
+        return await real_sleep(delay, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "sleep", recording_sleep)
+    try:
+        channel = await layer.new_channel()
+        await layer.send(channel, {"type": "x"})
+        assert await asyncio.wait_for(layer.receive(channel), 5) == {"type": "x"}
+        assert [delay for delay in sleeps if delay > 0] == []
+    finally:
+        await layer.flush()
+        redis.stop()
+
+
+async def test_an_idle_receiver_waits_for_redis_instead_of_polling(tmp_path: Path) -> None:
+    """While nothing arrives, the pub/sub reader stays in one blocking read (no wake-up every 0.1 s)."""
+    redis = EmbeddedRedis(tmp_path / "redis")
+    layer = HubChannelLayer(hosts=[redis.start()], prefix="t")
+    try:
+        channel = await layer.new_channel()
+        pubsub = layer._get_layer()._shards[0]._pubsub
+        reads: list[Any] = []
+        get_message = pubsub.get_message
+
+        async def counting_get_message(*args: Any, **kwargs: Any) -> Any:
+            reads.append(kwargs.get("timeout"))
+            return await get_message(*args, **kwargs)
+
+        pubsub.get_message = counting_get_message
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(layer.receive(channel), 0.35)
+        assert reads == []
+    finally:
+        await layer.flush()
+        redis.stop()

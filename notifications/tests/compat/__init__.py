@@ -1,0 +1,1 @@
+"""Compatibility run: upstream channels-redis tests and the Channels tutorial on HubChannelLayer."""
