@@ -37,11 +37,16 @@ def _server_binary() -> str:
 
 
 class EmbeddedRedis:
-    """A private ``redis-server`` on a free loopback port, its files under ``directory``."""
+    """A private ``redis-server`` on a free loopback port, its files under ``directory``.
 
-    def __init__(self, directory: Path, port: int | None = None):
+    ``persistent`` servers keep their data in an append-only file there (fsync every
+    second), so a restarted hub has its history; others keep nothing.
+    """
+
+    def __init__(self, directory: Path, port: int | None = None, *, persistent: bool = False):
         self.directory = Path(directory)
         self.port = port or free_port()
+        self.persistent = persistent
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -58,7 +63,8 @@ class EmbeddedRedis:
             "--bind", "127.0.0.1",
             "--dir", str(self.directory),
             "--save", "",
-            "--appendonly", "no",
+            "--appendonly", "yes" if self.persistent else "no",
+            "--appendfsync", "everysec",
             "--logfile", str(self.directory / "redis.log"),
         ]  # fmt: skip
         # Its own process group: a terminal's Ctrl-C reaches the supervisor, which stops
@@ -75,7 +81,7 @@ class EmbeddedRedis:
         return self.url
 
     def stop(self) -> None:
-        """Stop the server (it keeps nothing on disk)."""
+        """Stop the server (a persistent one writes its append-only file first)."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:

@@ -5,6 +5,10 @@ class PublishError(ValueError):
     """An event cannot be published: bad name, data that is not JSON, or data too large."""
 
 
+class EventTooLarge(PublishError):
+    """An event's data is over ``HUB_MAX_EVENT_BYTES`` once encoded."""
+
+
 class InvalidTopic(ValueError):
     """A topic name is malformed or matches no declared topic."""
 

@@ -58,30 +58,89 @@ _SYNC_TIMEOUT = 10.0  # seconds a sync publish waits for Redis, unless the hosts
 _BYTES_KEY = "__bytes__"
 _BYTES_MARK = b'{"__bytes__":"'  # how _encode starts a tagged bytes value; absent, no object_hook
 
-# KEYS: stream, published counter; ARGV: pub/sub channel, JSON object without id, max length, ttl.
+# Each stream has a small hash beside it ("<stream>:meta") that outlives its events:
+# "last" is the id of the newest event ever appended, "born" the first id it held (the
+# first event's, or "0-0" when a position of the still empty stream was handed out), and
+# "floor" the newest id trimmed away. With them a replay from a position is exact, and
+# says so when events after it may be gone: trimmed, expired, or lost by Redis (a stream
+# and meta recreated since).
+_META_TTL = 86_400  # seconds the meta outlives the last event, at least
+
+# KEYS: stream, published counter, meta; ARGV: pub/sub channel, JSON object without id,
+# max length, ttl, meta ttl. The id goes last in the published object, so it wins over a
+# message's own "id".
 _APPEND_AND_PUBLISH = """
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[3], '*', 'm', ARGV[2])
+local maxlen = tonumber(ARGV[3])
+local length = redis.call('XLEN', KEYS[1])
+if length >= maxlen then
+  local gone = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', length - maxlen + 1)
+  redis.call('HSET', KEYS[3], 'floor', gone[#gone][1])
+end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', maxlen, '*', 'm', ARGV[2])
+redis.call('HSET', KEYS[3], 'last', id)
+redis.call('HSETNX', KEYS[3], 'born', id)
 redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('EXPIRE', KEYS[3], ARGV[5])
 redis.call('INCR', KEYS[2])
-redis.call('PUBLISH', ARGV[1], '{"id":"' .. id .. '",' .. string.sub(ARGV[2], 2))
+local message
+if ARGV[2] == '{}' then
+  message = '{"id":"' .. id .. '"}'
+else
+  message = string.sub(ARGV[2], 1, -2) .. ',"id":"' .. id .. '"}'
+end
+redis.call('PUBLISH', ARGV[1], message)
 return id
 """
 
-# KEYS[1]: stream; ARGV[1]: an event id, "" for the latest event only, or "(<ms>-0" for
-# every event after that time (a resync of a stream nothing was sent on yet).
-# Returns {complete, entries}: complete is 0 when ARGV[1] is no longer in the stream
-# (trimmed, expired, or Redis lost it), and then entries is all that is left.
+# KEYS: stream, meta; ARGV[1]: an event id (the position to replay from), or "" for the
+# latest event only. Returns {complete, entries}: complete is 0 when events after the
+# position may be gone, and then entries is all that is left. A position is safe when it
+# is still in the stream (trimming takes the oldest first); "0-0" when the stream has
+# been kept whole since it was handed out; a vanished stream's last id when its meta
+# says nothing came after.
 _READ_HISTORY = """
 if ARGV[1] == '' then
   return {1, redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)}
 end
-if string.sub(ARGV[1], 1, 1) == '(' then
-  return {1, redis.call('XRANGE', KEYS[1], ARGV[1], '+')}
-end
-if #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) == 0 then
+local since = ARGV[1]
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local whole
+  if since == '0-0' then
+    whole = redis.call('HGET', KEYS[2], 'born') == '0-0' and redis.call('HEXISTS', KEYS[2], 'floor') == 0
+  else
+    whole = #redis.call('XRANGE', KEYS[1], since, since) == 1
+  end
+  if whole then
+    return {1, redis.call('XRANGE', KEYS[1], '(' .. since, '+')}
+  end
   return {0, redis.call('XRANGE', KEYS[1], '-', '+')}
 end
-return {1, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+')}
+if redis.call('HGET', KEYS[2], 'last') == since then
+  return {1, {}}
+end
+return {0, {}}
+"""
+
+# KEYS: stream, meta, stream, meta, ...; ARGV[1]: meta ttl. Returns each stream's
+# position: its latest id; for a stream without events, the last id it had, or "0-0"
+# (remembered in its meta, so that a replay from it can be exact).
+_POSITIONS = """
+local positions = {}
+for i = 1, #KEYS, 2 do
+  local latest = redis.call('XREVRANGE', KEYS[i], '+', '-', 'COUNT', 1)
+  if #latest > 0 then
+    positions[#positions + 1] = latest[1][1]
+  else
+    local last = redis.call('HGET', KEYS[i + 1], 'last')
+    if not last then
+      last = '0-0'
+      redis.call('HSET', KEYS[i + 1], 'last', last, 'born', last)
+      redis.call('EXPIRE', KEYS[i + 1], ARGV[1])
+    end
+    positions[#positions + 1] = last
+  end
+end
+return positions
 """
 
 
@@ -171,8 +230,8 @@ def _tag_bytes(value: Any) -> dict[str, str]:
 
 def _decode(raw: bytes | str) -> Any:
     """Decode JSON written by ``_encode``, turning tagged values back into ``bytes``."""
-    mark = _BYTES_MARK if isinstance(raw, bytes | bytearray) else _BYTES_MARK.decode()
-    if mark in raw:
+    tagged = _BYTES_MARK in raw if isinstance(raw, bytes | bytearray) else _BYTES_MARK.decode() in raw
+    if tagged:
         return json.loads(raw, object_hook=_untag_bytes)
     return json.loads(raw)  # the common case: no object_hook call per dict
 
@@ -196,9 +255,15 @@ def _history_key(prefix: str, group: str) -> str:
 
 def _append_and_publish_call(prefix: str, group: str, message: dict, history: History) -> tuple[list[str], list[Any]]:
     """Return the keys and arguments of ``_APPEND_AND_PUBLISH`` for one message to ``group``."""
-    keys = [_history_key(prefix, group), f"{prefix}:metrics:published"]
+    stream = _history_key(prefix, group)
+    keys = [stream, f"{prefix}:metrics:published", _meta_key(stream)]
     payload = _encode(message)
-    return keys, [_group_channel(prefix, group), payload, history.size, history.ttl]
+    return keys, [_group_channel(prefix, group), payload, history.size, history.ttl, max(history.ttl, _META_TTL)]
+
+
+def _meta_key(stream: str) -> str:
+    """Return the key of the hash that remembers a stream's newest and newest-trimmed ids."""
+    return f"{stream}:meta"
 
 
 def _event_id(reply: bytes | str) -> str:
@@ -273,8 +338,9 @@ class HubLoopLayer(RedisPubSubLoopLayer):
     async def read_history(self, group: str, since: str | None) -> tuple[bool, list[dict]]:
         """Return ``(complete, events)``: the group's events after ``since``, in order.
 
-        With ``since`` None, the latest event only. ``complete`` is False when ``since``
-        is no longer in the history: ``events`` is then everything still kept.
+        With ``since`` None, the latest event only. ``complete`` is False when events
+        after ``since`` may be gone (trimmed, expired, lost by Redis): ``events`` is then
+        everything still kept.
         """
         stream = _history_key(self.prefix, group)
         complete, entries = await self._get_shard(self._get_group_channel_name(group)).read_history(stream, since or "")
@@ -284,6 +350,22 @@ class HubLoopLayer(RedisPubSubLoopLayer):
             event["id"] = event_id.decode()
             events.append(event)
         return bool(complete), events
+
+    async def read_positions(self, groups: list[str]) -> dict[str, str]:
+        """Return each group's position: the id of its latest event, or "0-0" if it never had one.
+
+        One script call per Redis shard; a replay from a position is exact (see ``_POSITIONS``).
+        """
+        by_shard: dict[Any, list[str]] = {}
+        for group in groups:
+            by_shard.setdefault(self._get_shard(self._get_group_channel_name(group)), []).append(group)
+        positions: dict[str, str] = {}
+        for shard, members in by_shard.items():
+            streams = [_history_key(self.prefix, group) for group in members]
+            keys = [key for stream in streams for key in (stream, _meta_key(stream))]
+            found = await shard.run(_POSITIONS, keys, [_META_TTL])
+            positions.update(zip(members, (_event_id(position) for position in found), strict=True))
+        return positions
 
     def resync(self) -> None:
         """Tell every local inbox channel to replay what it may have missed while Redis was away."""
@@ -402,12 +484,10 @@ class _ChannelQueue:
 class _HubShard(RedisSingleShardConnection):
     """One Redis connection pair of a loop layer: decodes each message once."""
 
-    _script: Any = None
-    _reader: Any = None
-
     def __init__(self, host: Any, channel_layer: HubLoopLayer):
         super().__init__(host, channel_layer)
         self._confirmations: dict[str, asyncio.Future[None]] = {}
+        self._scripts: dict[str, Any] = {}
         self._resubscribed = 0
         self._subscribing = asyncio.Event()  # wakes the receiver once there is something to read
         # Reads block until a message comes; with health checks configured, they wake to send them.
@@ -441,11 +521,16 @@ class _HubShard(RedisSingleShardConnection):
 
     async def read_history(self, stream: str, since: str) -> list:
         """Run the history script (see ``_READ_HISTORY``)."""
+        return await self.run(_READ_HISTORY, [stream, _meta_key(stream)], [since])
+
+    async def run(self, source: str, keys: list[str], args: list[Any]) -> Any:
+        """Run the Lua script ``source`` (registered once per Redis connection) and return its reply."""
         async with self._lock:
             self._ensure_redis()
-            if self._reader is None or self._reader.registered_client is not self._redis:
-                self._reader = self._redis.register_script(_READ_HISTORY)
-            return await self._reader(keys=[stream], args=[since])
+            script = self._scripts.get(source)
+            if script is None or script.registered_client is not self._redis:
+                script = self._scripts[source] = self._redis.register_script(source)
+            return await script(keys=keys, args=args)
 
     async def _do_receiving(self) -> None:
         while True:
@@ -496,11 +581,7 @@ class _HubShard(RedisSingleShardConnection):
 
     async def append_and_publish(self, keys: list[str], args: list[Any]) -> str:
         """Run the append-and-publish script; return the id Redis gave the event."""
-        async with self._lock:
-            self._ensure_redis()
-            if self._script is None or self._script.registered_client is not self._redis:
-                self._script = self._redis.register_script(_APPEND_AND_PUBLISH)
-            return _event_id(await self._script(keys=keys, args=args))
+        return _event_id(await self.run(_APPEND_AND_PUBLISH, keys, args))
 
     def _receive_message(self, message: dict) -> None:
         name = message["channel"]

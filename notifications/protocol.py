@@ -27,6 +27,7 @@ CLOSE_TOO_LARGE = 4009
 CLOSE_FLOOD = 4029
 
 _EVENT_ID = re.compile(r"[0-9]{1,19}-[0-9]{1,19}")
+_STREAM = re.compile(r"[a-z][a-z0-9_-]*(\.[A-Za-z0-9_-]+)+")
 
 _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -54,6 +55,23 @@ def event(message: dict[str, Any]) -> str:
     if "sender" in message:
         frame["sender"] = message["sender"]
     return _compact(frame)
+
+
+def encode_cursor(positions: dict[str, str]) -> str:
+    """Return ``positions`` (stream -> event id) as a cursor: ``stream=id`` pairs joined by commas."""
+    return ",".join("%s=%s" % pair for pair in positions.items())
+
+
+def decode_cursor(cursor: Any, limit: int = 100) -> dict[str, str]:
+    """Return the stream -> event id pairs of a cursor; malformed pairs (and any past ``limit``) are ignored."""
+    positions: dict[str, str] = {}
+    if not isinstance(cursor, str):
+        return positions
+    for pair in cursor.split(",", limit)[:limit]:
+        stream, _, event_id = pair.strip().partition("=")
+        if _STREAM.fullmatch(stream) and is_event_id(event_id):
+            positions[stream] = event_id
+    return positions
 
 
 def is_event_id(value: Any) -> bool:

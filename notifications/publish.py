@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 
 from notifications import groups, registry
 from notifications.conf import hub_settings
-from notifications.exceptions import HubUnavailable, PublishError
+from notifications.exceptions import EventTooLarge, HubUnavailable, PublishError
 from notifications.layers import History
 
 __all__ = ["abroadcast", "ato_topic", "ato_user", "broadcast", "close_session", "to_topic", "to_user"]
@@ -109,7 +109,7 @@ def _message(stream: str, event: str, data: Any, sender: Any, receipt: str | Non
     except (TypeError, ValueError) as error:
         raise PublishError("event data is not JSON-serialisable: %s" % error) from error
     if size > hub_settings.HUB_MAX_EVENT_BYTES:
-        raise PublishError(
+        raise EventTooLarge(
             "event data is %d bytes; HUB_MAX_EVENT_BYTES allows %d" % (size, hub_settings.HUB_MAX_EVENT_BYTES)
         )
     ts = int(time.time() * 1000)

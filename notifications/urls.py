@@ -2,10 +2,12 @@
 
 from django.urls import path
 
-from notifications import views
+from notifications import sse, views
 
 app_name = "notifications"
 
 urlpatterns = [
     path("token/", views.token, name="token"),
+    path("sse/", sse.stream, name="sse"),
+    path("sse/<str:connection>/", sse.post_frame, name="sse_frame"),
 ]

@@ -71,9 +71,9 @@ async def test_token_user_gets_own_events_without_subscribing(alice: Any) -> Non
 
 async def test_subscribe_publish_ping_unsubscribe(visitor: WebsocketCommunicator) -> None:
     """The request frames each get their reply, carrying the ref."""
-    assert await ask(visitor, {"type": "subscribe", "topic": "chat.room1", "ref": "a"}) == {
-        "type": "subscribed", "topic": "chat.room1", "ref": "a",
-    }  # fmt: skip
+    subscribed = await ask(visitor, {"type": "subscribe", "topic": "chat.room1", "ref": "a"})
+    assert subscribed == {"type": "subscribed", "topic": "chat.room1", "position": subscribed["position"], "ref": "a"}
+    assert protocol.is_event_id(subscribed["position"])
     published = await ask(
         visitor, {"type": "publish", "topic": "chat.room1", "event": "message", "data": {"text": "hi"}, "ref": 7}
     )

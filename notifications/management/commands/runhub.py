@@ -252,7 +252,7 @@ def _check_redis(url: str) -> None:
 
 def _start_embedded(directory: Path) -> EmbeddedRedis:
     """Start an embedded Redis with its files in ``directory``; raise CommandError if it cannot start."""
-    server = EmbeddedRedis(directory)
+    server = EmbeddedRedis(directory, persistent=True)
     try:
         server.start()
     except RuntimeError as error:

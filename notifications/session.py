@@ -1,0 +1,418 @@
+"""One client's hub session, whatever carries it: identity, streams, authorization, replay, limits.
+
+The websocket consumer (``notifications.consumer``) and the Server-Sent Events view
+(``notifications.sse``) are thin adapters over :class:`HubSession`: they hand it the
+client's text frames and the channel layer's messages, and it answers through the
+:class:`Transport` they give it. The rules live here once, so the transports cannot
+drift apart. Protocol: docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
+
+from channels.db import database_sync_to_async
+from redis.exceptions import RedisError
+
+from notifications import groups, metrics, protocol, publish, registry
+from notifications.conf import hub_settings
+from notifications.exceptions import EventTooLarge, FrameRefused, HubUnavailable, InvalidTopic, PublishError
+
+__all__ = ["HubSession", "Transport"]
+
+logger = logging.getLogger(__name__)
+
+FRAME_TYPE = "hub.frame"  # a client frame relayed by the channel layer (the SSE POST)
+_ZERO = "0-0"
+
+
+class Transport(Protocol):
+    """What a session needs from the connection that carries it."""
+
+    wants_cursor: bool  # give event and hello frames the cursor of every stream (SSE ``id:`` lines)
+
+    async def send(self, text: str, cursor: str | None = None) -> None:
+        """Send one encoded frame (with the connection's cursor, when ``wants_cursor``)."""
+
+    async def close(self, code: int) -> None:
+        """Close the connection with ``code``."""
+
+
+class HubSession:
+    """A user's (or a visitor's) multiplexed hub connection over one transport."""
+
+    def __init__(self, layer: Any, channel_name: str, user: Any, transport: Transport, session_mark: str | None):
+        self.layer = layer
+        self.channel_name = channel_name
+        self.user = user
+        self.user_id = user.pk if user is not None and user.is_authenticated else None
+        self.transport = transport
+        self.session_mark = session_mark
+        self.connection_id = uuid.uuid4().hex
+        self.closed = False
+        # stream -> (sequence, id) of the last event sent on it: never send one at or below.
+        self.last_sent: dict[str, tuple[tuple[int, int], str]] = {}
+        # stream -> the position reported for it (hello, subscribed): where a resync starts if nothing was sent.
+        self.positions: dict[str, str] = {}
+        self.standing: dict[str, str] = {}  # stream -> group joined on connect
+        self.topics: dict[str, str] = {}  # subscribed topic -> group
+        self.authorized: set[str] = set()
+        self.tokens = float(hub_settings.HUB_RATE_BURST)
+        self.last_frame = time.monotonic()
+        self.refused_in_a_row = 0
+        self.counted = False
+        self._handlers: dict[str, Callable[[dict], Awaitable[None]]] = {
+            groups.EVENT_TYPE: self.hub_event,
+            "hub.resync": self.hub_resync,
+            groups.LOGOUT_TYPE: self.hub_logout,
+            "hub.overflow": self.hub_overflow,
+            FRAME_TYPE: self.hub_frame,
+        }
+
+    # --- opening and closing ---
+
+    async def open(self, resume: dict[str, str], topics: Sequence[str] = ()) -> None:
+        """Join the standing streams (and ``topics``), send ``hello``, replay from ``resume`` or the positions.
+
+        ``resume`` maps streams to the positions the client holds (the cursor it sent).
+        """
+        self.standing = await self._standing_streams()
+        positions = await self._join(self.standing)
+        metrics.start()
+        metrics.connected(+1)
+        self.counted = True
+        # Connect hooks read their state after the groups are joined and before hello: a
+        # change made after the client saw hello reaches it live, not twice.
+        snapshot = [
+            message for hook in registry.connect_hooks() for message in await database_sync_to_async(hook)(self.user)
+        ]
+        hello = {
+            "type": "hello",
+            "connection": self.connection_id,
+            "user": self.user_id,
+            "heartbeat": hub_settings.HUB_HEARTBEAT,
+            "positions": positions,
+        }
+        await self.send_frame(hello, cursor=True)
+        for stream, group in self.standing.items():
+            await self._replay(stream, group, _resume_point(resume.get(stream), positions[stream]))
+        for name in topics:
+            await self.frame_subscribe({"type": "subscribe", "topic": name, "since": resume.get(name)}, None)
+        for message in snapshot:
+            await self.hub_event(message)
+
+    async def leave(self) -> None:
+        """Leave every group and stop counting this session; safe to call again."""
+        topics, self.topics = self.topics, {}
+        standing, self.standing = self.standing, {}
+        for topic in topics:
+            metrics.unsubscribed(topic)
+        for group in list(standing.values()) + list(topics.values()):
+            try:
+                await self.layer.group_discard(group, self.channel_name)
+            except RedisError as error:
+                logger.warning("Could not leave group %s: %s", group, error)
+        if self.counted:
+            self.counted = False
+            metrics.connected(-1)
+
+    async def close(self, code: int) -> None:
+        """Close the transport once; nothing is sent after."""
+        if not self.closed:
+            self.closed = True
+            await self.transport.close(code)
+
+    # --- what the client sends ---
+
+    async def receive_text(self, text: str | None) -> None:
+        """Check one client frame (size, rate, JSON, shape) and hand it to its handler."""
+        if text is None:
+            await self.refuse(protocol.BAD_FRAME, "binary frames are not supported; send JSON text")
+            return
+        limit = hub_settings.HUB_MAX_FRAME_BYTES
+        if len(text) * 4 > limit and len(text.encode()) > limit:
+            await self.refuse(protocol.TOO_LARGE, "frame exceeds %d bytes" % limit)
+            await self.close(protocol.CLOSE_TOO_LARGE)
+            return
+        if not self._take_token():
+            await self.refuse(protocol.RATE_LIMITED, "too many frames; slow down")
+            if self.refused_in_a_row > hub_settings.HUB_RATE_BURST:
+                await self.close(protocol.CLOSE_FLOOD)
+            return
+        try:
+            frame = json.loads(text)
+        except ValueError:
+            await self.refuse(protocol.BAD_JSON, "frame is not valid JSON")
+            return
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self.refuse(protocol.BAD_FRAME, 'a frame is a JSON object with a string "type"')
+            return
+        ref = frame.get("ref")
+        handler = _CLIENT_FRAMES.get(frame["type"])
+        if handler is None:
+            app_handler = registry.frame_handler(frame["type"])
+            if app_handler is None:
+                await self.refuse(protocol.UNKNOWN_TYPE, "unknown frame type %r" % frame["type"], ref)
+                return
+            self.refused_in_a_row = 0
+            await self._app_frame(app_handler, frame, ref)
+            return
+        if frame["type"] in _NEEDS_TOPIC and not isinstance(frame.get("topic"), str):
+            await self.refuse(protocol.BAD_FRAME, '%s needs a "topic" string' % frame["type"], ref)
+            return
+        self.refused_in_a_row = 0
+        await handler(self, frame, ref)
+
+    async def frame_subscribe(self, frame: dict, ref: Any) -> None:
+        """Join a topic's group after checking the name, the cap and the topic's authorization."""
+        name = frame["topic"]
+        since = frame.get("since")
+        if since is not None and not protocol.is_event_id(since):
+            await self.refuse(protocol.BAD_FRAME, '"since" must be an event id such as "1732400000000-0"', ref)
+            return
+        if name not in self.topics and len(self.topics) >= hub_settings.HUB_MAX_SUBSCRIPTIONS:
+            await self.refuse(
+                protocol.TOO_MANY_SUBSCRIPTIONS,
+                "at most %d subscriptions per connection" % hub_settings.HUB_MAX_SUBSCRIPTIONS,
+                ref,
+            )
+            return
+        topic = await self._authorized(name, ref)
+        if topic is None:
+            return
+        if name in self.topics:
+            position = self._position(name)
+            await self.send_frame({"type": "subscribed", "topic": name, "position": position, "ref": ref}, cursor=True)
+            if since is not None:
+                await self._replay(name, self.topics[name], since)
+            return
+        group = groups.topic_group(name)
+        position = (await self._join({name: group}))[name]
+        self.topics[name] = group
+        metrics.subscribed(name)
+        await self.send_frame({"type": "subscribed", "topic": name, "position": position, "ref": ref}, cursor=True)
+        if since is not None:
+            await self._replay(name, group, _resume_point(since, position))
+        elif topic.retain:
+            await self._replay(name, group, None)
+        else:
+            await self._replay(name, group, position)
+
+    async def frame_unsubscribe(self, frame: dict, ref: Any) -> None:
+        """Leave a topic's group."""
+        name = frame["topic"]
+        group = self.topics.pop(name, None)
+        if group is None:
+            await self.refuse(protocol.NOT_SUBSCRIBED, "not subscribed to %r" % (name,), ref)
+            return
+        await self.layer.group_discard(group, self.channel_name)
+        metrics.unsubscribed(name)
+        self.last_sent.pop(name, None)
+        self.positions.pop(name, None)
+        await self.send_frame({"type": "unsubscribed", "topic": name, "ref": ref})
+
+    async def frame_ping(self, frame: dict, ref: Any) -> None:
+        """Answer ``pong``."""
+        await self.send_frame({"type": "pong", "ref": ref})
+
+    async def frame_publish(self, frame: dict, ref: Any) -> None:
+        """Publish an event to a topic that allows client publishing."""
+        name, event = frame["topic"], frame.get("event")
+        if not groups.is_valid_event_name(event):
+            await self.refuse(protocol.BAD_FRAME, '"event" must be 1-64 letters, digits or _.:-', ref)
+            return
+        if await self._authorized(name, ref, publishing=True) is None:
+            return
+        sender = {"id": self.user_id, "username": self.user.get_username()} if self.user_id else None
+        try:
+            event_id = await publish.ato_topic(name, event, frame.get("data"), sender=sender)
+        except PublishError as error:
+            code = protocol.TOO_LARGE if isinstance(error, EventTooLarge) else protocol.BAD_FRAME
+            await self.refuse(code, str(error), ref)
+            return
+        except HubUnavailable:
+            logger.exception("Publishing a client event to %s failed", name)
+            await self.refuse(protocol.PUBLISH_FAILED, "the hub could not publish; try again", ref)
+            return
+        await self.send_frame({"type": "published", "topic": name, "id": event_id, "ref": ref})
+
+    # --- what the channel layer delivers ---
+
+    async def handle(self, message: dict) -> None:
+        """Handle one channel-layer message addressed to this session."""
+        handler = self._handlers.get(message.get("type", ""))
+        if handler is None:
+            logger.warning("Ignored a message of unknown type %r (a raw group_send?)", message.get("type"))
+            return
+        await handler(message)
+
+    async def hub_event(self, message: dict) -> None:
+        """Relay an event unless already sent; the frame is encoded once per process."""
+        event_id = message.get("id")
+        if event_id is not None:
+            sequence = message.get("_sequence")
+            if sequence is None:
+                sequence = message["_sequence"] = protocol.sequence(event_id)
+            stream = message["topic"]
+            last = self.last_sent.get(stream)
+            if last is not None and sequence <= last[0]:
+                return  # already replayed from history
+            self.last_sent[stream] = (sequence, event_id)
+        frame: str | None = message.get("_frame")
+        first = frame is None
+        if frame is None:
+            frame = message["_frame"] = protocol.event(message)
+        await self.transport.send(frame, self.cursor() if self.transport.wants_cursor else None)
+        metrics.delivered(message, first)
+
+    async def hub_resync(self, message: dict) -> None:
+        """Redis was unreachable: replay each stream from its position (the last event sent, or the one reported)."""
+        for stream, group in {**self.standing, **self.topics}.items():
+            await self._replay(stream, group, self._position(stream))
+
+    async def hub_logout(self, message: dict) -> None:
+        """Close this session if it belongs to the browser session that logged out."""
+        if self.session_mark is not None and message.get("session") == self.session_mark:
+            await self.close(protocol.CLOSE_LOGGED_OUT)
+
+    async def hub_overflow(self, message: dict) -> None:
+        """Close a session that fell too far behind; the client reconnects and catches up."""
+        await self.close(protocol.CLOSE_TOO_SLOW)
+
+    async def hub_frame(self, message: dict) -> None:
+        """A client frame relayed by another transport endpoint (an SSE POST): handle it as if received."""
+        if message.get("user") == self.user_id:
+            await self.receive_text(message.get("text"))
+
+    # --- helpers ---
+
+    async def send_frame(self, frame: dict[str, Any], cursor: bool = False) -> None:
+        """Encode and send ``frame``; ``cursor`` gives it the streams' cursor where the transport wants one."""
+        if not self.closed:
+            await self.transport.send(
+                protocol.encode(frame), self.cursor() if cursor and self.transport.wants_cursor else None
+            )
+
+    async def refuse(self, code: str, message: str, ref: Any = None) -> None:
+        """Answer an ``error`` frame with ``code``."""
+        if code == protocol.RATE_LIMITED:
+            self.refused_in_a_row += 1
+        if not self.closed:
+            await self.transport.send(protocol.error(code, message, ref))
+
+    def cursor(self) -> str:
+        """Return the position of every stream this session serves, as a cursor (docs/protocol.md)."""
+        return protocol.encode_cursor({stream: self._position(stream) for stream in {**self.standing, **self.topics}})
+
+    def _position(self, stream: str) -> str:
+        """Return the stream's position: the last event sent on it, else the position reported for it."""
+        last = self.last_sent.get(stream)
+        reported = self.positions.get(stream, _ZERO)
+        if last is None or protocol.sequence(reported) > last[0]:
+            return reported
+        return last[1]
+
+    async def _join(self, streams: dict[str, str]) -> dict[str, str]:
+        """Read each stream's position, then join its group; return stream -> position."""
+        found = await self.layer.read_positions(list(streams.values()))
+        positions = {}
+        for stream, group in streams.items():
+            positions[stream] = self.positions[stream] = found[group]
+            await self.layer.group_add(group, self.channel_name)
+        return positions
+
+    def _advance(self, stream: str, event_id: str) -> None:
+        sequence = protocol.sequence(event_id)
+        last = self.last_sent.get(stream)
+        if last is None or sequence > last[0]:
+            self.last_sent[stream] = (sequence, event_id)
+
+    async def _replay(self, stream: str, group: str, since: str | None) -> None:
+        """Send the events of ``group`` after ``since`` (or its latest one); ``reset`` first if some are gone."""
+        try:
+            complete, events = await self.layer.read_history(group, since)
+        except RedisError as error:
+            logger.warning("Could not read the history of %s: %s", stream, error)
+            await self.send_frame({"type": "reset", "topic": stream})
+            return
+        if not complete:
+            self.last_sent.pop(stream, None)
+            await self.send_frame({"type": "reset", "topic": stream})
+        elif since is not None:
+            self._advance(stream, since)
+        for event in events:
+            await self.hub_event(event)
+
+    async def _authorized(self, name: Any, ref: Any, publishing: bool = False) -> registry.Topic | None:
+        """Return the declared topic if this session may use it; else answer an error and return None."""
+        try:
+            topic, params = registry.resolve(name)
+        except InvalidTopic as error:
+            await self.refuse(protocol.INVALID_TOPIC, str(error), ref)
+            return None
+        if publishing and not topic.client_publish:
+            await self.refuse(protocol.FORBIDDEN, "topic %r does not accept client publishing" % name, ref)
+            return None
+        if name in self.authorized:
+            return topic
+        if not await database_sync_to_async(topic.authorize)(self.user, **params):
+            await self.refuse(protocol.FORBIDDEN, "not allowed to use topic %r" % name, ref)
+            return None
+        self.authorized.add(name)
+        return topic
+
+    async def _app_frame(self, handler: Any, frame: dict, ref: Any) -> None:
+        """Run an app's handler for its own frame type (docs/protocol.md, "App frames")."""
+        try:
+            result = await database_sync_to_async(handler)(self.user, frame)
+        except FrameRefused as refusal:
+            await self.refuse(refusal.code, refusal.message, ref)
+            return
+        except Exception:
+            logger.exception("The handler of %r frames failed", frame["type"])
+            await self.refuse(protocol.SERVER_ERROR, "the hub could not handle this frame", ref)
+            return
+        await self.send_frame({"type": "ok", "ref": ref, "result": result})
+
+    def _take_token(self) -> bool:
+        now = time.monotonic()
+        elapsed, self.last_frame = now - self.last_frame, now
+        self.tokens = min(hub_settings.HUB_RATE_BURST, self.tokens + elapsed * hub_settings.HUB_RATE_LIMIT)
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+    @database_sync_to_async
+    def _standing_streams(self) -> dict[str, str]:
+        """Return stream -> group of what this session joins without subscribing."""
+        audiences = [groups.EVERYONE]
+        streams = {}
+        if self.user_id is not None:
+            streams[groups.user_stream(self.user_id)] = groups.user_group(self.user_id)
+            audiences.append(groups.AUTHENTICATED)
+            if self.user.is_staff:
+                audiences.append(groups.STAFF)
+            audiences += [groups.django_group_audience(pk) for pk in self.user.groups.values_list("pk", flat=True)]
+        for audience in audiences:
+            streams[groups.broadcast_stream(audience)] = groups.audience_group(audience)
+        return streams
+
+
+def _resume_point(held: str | None, position: str) -> str:
+    """Return where to replay a stream from: the client's position if it holds one, else the hub's."""
+    return held if held is not None else position
+
+
+_NEEDS_TOPIC = frozenset({"subscribe", "unsubscribe", "publish"})
+_CLIENT_FRAMES = {
+    "subscribe": HubSession.frame_subscribe,
+    "unsubscribe": HubSession.frame_unsubscribe,
+    "ping": HubSession.frame_ping,
+    "publish": HubSession.frame_publish,
+}
