@@ -145,12 +145,16 @@ class HubSession:
                 await self.close(protocol.CLOSE_FLOOD)
             return
         try:
-            frame = json.loads(text)
-        except ValueError:
-            await self.refuse(protocol.BAD_JSON, "frame is not valid JSON")
+            frame = _read_json(text)
+        except (ValueError, RecursionError):
+            await self.refuse(protocol.BAD_JSON, "frame is not valid JSON (NaN, Infinity and overflowing numbers neither)")
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             await self.refuse(protocol.BAD_FRAME, 'a frame is a JSON object with a string "type"')
+            return
+        problem = _problem(frame)
+        if problem is not None:
+            await self.refuse(protocol.BAD_FRAME, problem)
             return
         ref = frame.get("ref")
         handler = _CLIENT_FRAMES.get(frame["type"])
@@ -402,6 +406,46 @@ class HubSession:
         for audience in audiences:
             streams[groups.broadcast_stream(audience)] = groups.audience_group(audience)
         return streams
+
+
+MAX_DEPTH = 32  # nesting levels a client frame may have (docs/protocol.md)
+MAX_REF_LENGTH = 128
+
+
+def _finite(number: str) -> float:
+    value = float(number)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError("number out of range: %s" % number[:20])
+    return value
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError("%s is not JSON" % name)
+
+
+_read_json = json.JSONDecoder(parse_float=_finite, parse_constant=_no_constant).decode
+
+
+def _problem(frame: dict[str, Any]) -> str | None:
+    """Return why a parsed frame cannot be answered (too deep, unencodable text, a bad ref), or None."""
+    ref = frame.get("ref")
+    if not (ref is None or (isinstance(ref, str) and len(ref) <= MAX_REF_LENGTH) or type(ref) is int):
+        return '"ref" must be a string of up to %d characters or an integer' % MAX_REF_LENGTH
+    pending: list[tuple[Any, int]] = [(frame, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            return "frame is nested deeper than %d levels" % MAX_DEPTH
+        if isinstance(value, dict):
+            pending.extend((item, depth + 1) for pair in value.items() for item in pair)
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                return "frame holds a lone surrogate (\\ud800-\\udfff), which is not text"
+    return None
 
 
 def _resume_point(held: str | None, position: str) -> str:
