@@ -1,4 +1,9 @@
-"""Websocket authentication: a hub token (``?token=...``) or the Django session cookie.
+"""Websocket authentication: a hub token or the Django session cookie.
+
+A token comes in the ``Sec-WebSocket-Protocol`` header, where it stays out of access logs:
+the client offers the subprotocols ``hub.v1`` and ``hub.token.<TOKEN with ":" as ".">``,
+and the hub answers ``hub.v1``. ``?token=`` in the URL still works, for clients that can
+set no header (it shows up in logs; docs/protocol.md says why not to).
 
 One middleware instead of Channels' ``AuthMiddlewareStack`` plus a token middleware: each
 of those four layers keeps its own copy of the scope and its own suspended frame for the
@@ -36,17 +41,31 @@ class HubAuthMiddleware:
     async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
         cookies = _cookies(scope)
         scope = dict(scope, cookies=cookies, session=self.session_store(cookies.get(settings.SESSION_COOKIE_NAME)))
-        token = parse_qs(scope.get("query_string", b"").decode("latin1")).get("token")
+        token = token_of(scope)
         if not token:
             scope["user"] = await get_user(scope)
             return await self.inner(scope, receive, send)
         try:
-            scope["user"] = await database_sync_to_async(tokens.user_for)(token[0])
+            grant = await database_sync_to_async(tokens.read)(token)
         except InvalidToken as error:
             logger.info("Refused a websocket with a bad token: %s", error)
             return await WebsocketDenier()(scope, receive, send)
-        scope["hub_token"] = True
+        scope["user"] = grant.user
+        scope["hub_token"] = grant.issued  # when the token was minted: revocations after it close the socket
         return await self.inner(scope, receive, send)
+
+
+SUBPROTOCOL = "hub.v1"
+_TOKEN_PROTOCOL = "hub.token."
+
+
+def token_of(scope: dict) -> str | None:
+    """Return the hub token a handshake carries: in the subprotocols, else ``?token=``; None without one."""
+    for offered in scope.get("subprotocols") or ():
+        if offered.startswith(_TOKEN_PROTOCOL):
+            return offered[len(_TOKEN_PROTOCOL) :].replace(".", ":")
+    found = parse_qs(scope.get("query_string", b"").decode("latin1")).get("token")
+    return found[0] if found else None
 
 
 def _cookies(scope: dict) -> dict[str, str]:

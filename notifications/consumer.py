@@ -18,6 +18,7 @@ from channels.layers import get_channel_layer
 from redis.exceptions import RedisError
 
 from notifications import groups, protocol
+from notifications.auth import SUBPROTOCOL
 from notifications.conf import hub_settings
 from notifications.session import HubSession
 
@@ -88,8 +89,11 @@ class HubConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(protocol.CLOSE_ANONYMOUS_REFUSED)
             return
-        self.session = HubSession(self.channel_layer, self.channel_name, user, self, _session_mark(self.scope))
-        await self.accept()
+        self.session = HubSession(
+            self.channel_layer, self.channel_name, user, self, _session_mark(self.scope), self.scope.get("hub_token")
+        )
+        # A client that offered hub.v1 (a token in the subprotocols) must get it back, or browsers drop the socket.
+        await self.accept(SUBPROTOCOL if SUBPROTOCOL in (self.scope.get("subprotocols") or ()) else None)
         await self.session.open(_resume(self.scope, self.session.user_id))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -142,7 +146,7 @@ def _resume(scope: dict, user_id: int | None) -> dict[str, str]:
 
 
 def _session_mark(scope: dict) -> str | None:
-    if scope.get("hub_token"):
+    if scope.get("hub_token") is not None:
         return None
     session = scope.get("session")
     key = getattr(session, "session_key", None)

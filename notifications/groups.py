@@ -15,6 +15,7 @@ __all__ = [
     "AUDIENCES",
     "EVENT_TYPE",
     "LOGOUT_TYPE",
+    "RIGHTS_TYPE",
     "audience_group",
     "django_group_audience",
     "event_message",
@@ -29,6 +30,7 @@ __all__ = [
 # Channel-layer message types: "hub.event" is dispatched to HubConsumer.hub_event.
 EVENT_TYPE = "hub.event"
 LOGOUT_TYPE = "hub.logout"
+RIGHTS_TYPE = "hub.rights"  # a user's rights changed: its connections re-check what they may read
 
 # Built-in broadcast audiences; a Django group is the audience "group.<pk>".
 EVERYONE = "everyone"

@@ -23,7 +23,17 @@ from notifications.conf import hub_settings
 from notifications.exceptions import EventTooLarge, HubUnavailable, PublishError
 from notifications.layers import History
 
-__all__ = ["abroadcast", "ato_topic", "ato_user", "broadcast", "close_session", "to_topic", "to_user"]
+__all__ = [
+    "abroadcast",
+    "ato_topic",
+    "ato_user",
+    "broadcast",
+    "close_session",
+    "recheck_audience",
+    "recheck_rights",
+    "to_topic",
+    "to_user",
+]
 
 
 def to_user(user: Any, event: str, data: Any = None, *, receipt: str | None = None) -> None:
@@ -63,6 +73,20 @@ async def abroadcast(
 def close_session(user: Any, session_key: str) -> None:
     """Close the hub connections that the browser session ``session_key`` of ``user`` opened."""
     _send_now(groups.user_group(getattr(user, "pk", user)), groups.logout_message(session_key), None)
+
+
+def recheck_rights(user: Any) -> None:
+    """Make every open connection of ``user`` re-read what it may read, now (the hub's signals call it).
+
+    Each one drops the streams its user may no longer read (``unsubscribed`` with
+    ``"reason": "forbidden"``), or closes with 4001 if its credentials are no longer good.
+    """
+    _send_now(groups.user_group(getattr(user, "pk", user)), {"type": groups.RIGHTS_TYPE}, None)
+
+
+def recheck_audience(audience: str) -> None:
+    """Make every open connection in a broadcast audience (say ``group.<pk>``) re-read its rights, now."""
+    _send_now(groups.audience_group(audience), {"type": groups.RIGHTS_TYPE}, None)
 
 
 def _user_args(user: Any, event: str, data: Any, receipt: str | None) -> tuple[str, dict, History]:

@@ -14,12 +14,13 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from channels.db import database_sync_to_async
+from django.contrib.auth import get_user_model
 from redis.exceptions import RedisError
 
-from notifications import groups, metrics, protocol, publish, registry
+from notifications import groups, metrics, protocol, publish, registry, tokens
 from notifications.conf import hub_settings
 from notifications.exceptions import EventTooLarge, FrameRefused, HubUnavailable, InvalidTopic, PublishError
 
@@ -46,13 +47,23 @@ class Transport(Protocol):
 class HubSession:
     """A user's (or a visitor's) multiplexed hub connection over one transport."""
 
-    def __init__(self, layer: Any, channel_name: str, user: Any, transport: Transport, session_mark: str | None):
+    def __init__(
+        self,
+        layer: Any,
+        channel_name: str,
+        user: Any,
+        transport: Transport,
+        session_mark: str | None,
+        token_issued: float | None = None,
+    ):
         self.layer = layer
         self.channel_name = channel_name
         self.user = user
         self.user_id = user.pk if user is not None and user.is_authenticated else None
         self.transport = transport
         self.session_mark = session_mark
+        self.token_issued = token_issued  # a token connection: when its token was minted
+        self.auth_hash: str | None = None  # the user's session auth hash at connect: it changes with the password
         self.connection_id = uuid.uuid4().hex
         self.closed = False
         # stream -> (sequence, id) of the last event sent on it: never send one at or below.
@@ -70,6 +81,7 @@ class HubSession:
             groups.EVENT_TYPE: self.hub_event,
             "hub.resync": self.hub_resync,
             groups.LOGOUT_TYPE: self.hub_logout,
+            groups.RIGHTS_TYPE: self.hub_rights,
             "hub.overflow": self.hub_overflow,
             FRAME_TYPE: self.hub_frame,
         }
@@ -147,7 +159,9 @@ class HubSession:
         try:
             frame = _read_json(text)
         except (ValueError, RecursionError):
-            await self.refuse(protocol.BAD_JSON, "frame is not valid JSON (NaN, Infinity and overflowing numbers neither)")
+            await self.refuse(
+                protocol.BAD_JSON, "frame is not valid JSON (NaN, Infinity and overflowing numbers neither)"
+            )
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             await self.refuse(protocol.BAD_FRAME, 'a frame is a JSON object with a string "type"')
@@ -284,6 +298,26 @@ class HubSession:
         if self.session_mark is not None and message.get("session") == self.session_mark:
             await self.close(protocol.CLOSE_LOGGED_OUT)
 
+    async def hub_rights(self, message: dict) -> None:
+        """The user's rights changed: close if its credentials died, else drop what it may no longer read."""
+        if self.user_id is None:
+            return
+        verdict = await database_sync_to_async(self._reread_rights)()
+        if verdict is None:
+            await self.close(protocol.CLOSE_REVOKED)
+            return
+        self.user, standing, allowed = verdict
+        for stream in [stream for stream in self.standing if stream not in standing]:
+            await self._drop(stream, self.standing.pop(stream))
+        for stream in [name for name in self.topics if name not in allowed]:
+            metrics.unsubscribed(stream)
+            await self._drop(stream, self.topics.pop(stream))
+        self.authorized = set(allowed)
+        joining = {stream: group for stream, group in standing.items() if stream not in self.standing}
+        if joining:
+            await self._join(joining)
+            self.standing.update(joining)
+
     async def hub_overflow(self, message: dict) -> None:
         """Close a session that fell too far behind; the client reconnects and catches up."""
         await self.close(protocol.CLOSE_TOO_SLOW)
@@ -312,6 +346,27 @@ class HubSession:
     def cursor(self) -> str:
         """Return the position of every stream this session serves, as a cursor (docs/protocol.md)."""
         return protocol.encode_cursor({stream: self._position(stream) for stream in {**self.standing, **self.topics}})
+
+    async def _drop(self, stream: str, group: str) -> None:
+        """Leave a stream the user may no longer read and say so (``unsubscribed``, reason ``forbidden``)."""
+        await self.layer.group_discard(group, self.channel_name)
+        self.last_sent.pop(stream, None)
+        self.positions.pop(stream, None)
+        await self.send_frame({"type": "unsubscribed", "topic": stream, "reason": "forbidden", "ref": None})
+
+    def _reread_rights(self) -> tuple[Any, dict[str, str], set[str]] | None:
+        """Read the user again: None if its credentials died, else it, its standing streams and allowed topics."""
+        user = get_user_model()._default_manager.filter(pk=cast(int, self.user_id)).first()
+        if user is None or not user.is_active or user.get_session_auth_hash() != self.auth_hash:
+            return None
+        if self.token_issued is not None and self.token_issued <= tokens.revoked_since(user.pk):
+            return None
+        allowed = set()
+        for name in self.topics:
+            topic, params = registry.resolve(name)
+            if topic.authorize(user, **params):
+                allowed.add(name)
+        return user, _standing_streams_of(user), allowed
 
     def _position(self, stream: str) -> str:
         """Return the stream's position: the last event sent on it, else the position reported for it."""
@@ -394,18 +449,25 @@ class HubSession:
 
     @database_sync_to_async
     def _standing_streams(self) -> dict[str, str]:
-        """Return stream -> group of what this session joins without subscribing."""
-        audiences = [groups.EVERYONE]
-        streams = {}
+        """Return stream -> group of what this session joins without subscribing; note the auth hash."""
         if self.user_id is not None:
-            streams[groups.user_stream(self.user_id)] = groups.user_group(self.user_id)
-            audiences.append(groups.AUTHENTICATED)
-            if self.user.is_staff:
-                audiences.append(groups.STAFF)
-            audiences += [groups.django_group_audience(pk) for pk in self.user.groups.values_list("pk", flat=True)]
-        for audience in audiences:
-            streams[groups.broadcast_stream(audience)] = groups.audience_group(audience)
-        return streams
+            self.auth_hash = self.user.get_session_auth_hash()
+        return _standing_streams_of(self.user if self.user_id is not None else None)
+
+
+def _standing_streams_of(user: Any) -> dict[str, str]:
+    """Return stream -> group of the streams a connection of ``user`` (None: a visitor) joins on connect."""
+    audiences = [groups.EVERYONE]
+    streams = {}
+    if user is not None:
+        streams[groups.user_stream(user.pk)] = groups.user_group(user.pk)
+        audiences.append(groups.AUTHENTICATED)
+        if user.is_staff:
+            audiences.append(groups.STAFF)
+        audiences += [groups.django_group_audience(pk) for pk in user.groups.values_list("pk", flat=True)]
+    for audience in audiences:
+        streams[groups.broadcast_stream(audience)] = groups.audience_group(audience)
+    return streams
 
 
 MAX_DEPTH = 32  # nesting levels a client frame may have (docs/protocol.md)

@@ -64,14 +64,14 @@ class _Transport:
 async def stream(request: HttpRequest) -> HttpResponseBase:
     """Serve the user stream, broadcasts and the ``?topic=`` topics as ``text/event-stream``."""
     try:
-        user, mark = await _identify(request, request.GET.get("token"))
+        user, mark, issued = await _identify(request, request.GET.get("token"))
     except InvalidToken as error:
         return JsonResponse({"error": "invalid_token", "message": str(error)}, status=403)
     if not user.is_authenticated and not hub_settings.HUB_ALLOW_ANONYMOUS:
         return JsonResponse({"error": "anonymous_refused", "message": "sign in to use the hub"}, status=403)
     resume = protocol.decode_cursor(request.headers.get("Last-Event-ID") or request.GET.get("last_event_id"))
     topics = request.GET.getlist("topic")[: hub_settings.HUB_MAX_SUBSCRIPTIONS]
-    response = StreamingHttpResponse(_events(user, mark, resume, topics), content_type="text/event-stream")
+    response = StreamingHttpResponse(_events(user, mark, issued, resume, topics), content_type="text/event-stream")
     response["X-Accel-Buffering"] = "no"  # nginx: pass each message on at once
     return response
 
@@ -82,7 +82,7 @@ async def post_frame(request: HttpRequest, connection: str) -> HttpResponseBase:
     """Hand a client frame to the SSE connection ``connection`` of the caller; its reply comes on the stream."""
     bearer = request.headers.get("Authorization", "")
     try:
-        user, _mark = await _identify(request, bearer[7:] if bearer.startswith("Bearer ") else None)
+        user, _mark, _issued = await _identify(request, bearer[7:] if bearer.startswith("Bearer ") else None)
     except InvalidToken as error:
         return JsonResponse({"error": "invalid_token", "message": str(error)}, status=403)
     if (
@@ -114,12 +114,14 @@ async def post_frame(request: HttpRequest, connection: str) -> HttpResponseBase:
     return JsonResponse({"accepted": True}, status=202)
 
 
-async def _events(user: Any, mark: str | None, resume: dict[str, str], topics: list[str]) -> AsyncIterator[str]:
+async def _events(
+    user: Any, mark: str | None, issued: float | None, resume: dict[str, str], topics: list[str]
+) -> AsyncIterator[str]:
     """Open a session on a new inbox channel and write its frames out until it closes or the client goes."""
     layer = get_channel_layer()
     channel, queue = await layer.new_inbox()
     transport = _Transport()
-    session = HubSession(layer, channel, user, transport, mark)
+    session = HubSession(layer, channel, user, transport, mark, issued)
     session.connection_id = signing.dumps({"c": channel, "u": session.user_id}, salt=_SALT)
     try:
         await session.open(resume, topics)
@@ -142,13 +144,14 @@ async def _events(user: Any, mark: str | None, resume: dict[str, str], topics: l
             logger.warning("Could not unsubscribe channel %s: %s", channel, error)
 
 
-async def _identify(request: HttpRequest, token: str | None) -> tuple[Any, str | None]:
-    """Return the caller (token's user, else the session's) and its session mark; raise InvalidToken."""
+async def _identify(request: HttpRequest, token: str | None) -> tuple[Any, str | None, float | None]:
+    """Return the caller (token's user, else the session's), its session mark and token time; raise InvalidToken."""
     if token:
-        return await database_sync_to_async(tokens.user_for)(token), None
+        grant = await database_sync_to_async(tokens.read)(token)
+        return grant.user, None, grant.issued
     user = await request.auser()
     key = request.session.session_key if user.is_authenticated else None
-    return user, groups.session_mark(key) if key else None
+    return user, groups.session_mark(key) if key else None, None
 
 
 def _no_response(request: HttpRequest) -> HttpResponse:
