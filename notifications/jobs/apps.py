@@ -24,7 +24,8 @@ class JobsConfig(AppConfig):
 
         task_failure.connect(signals.fail_job_of_failed_task, dispatch_uid="jobs.fail_job_of_failed_task")
         post_delete.connect(signals.delete_job_file, sender=Job, dispatch_uid="jobs.delete_job_file")
+        # In beat itself: a job must be failed even when every worker died.
         periodic.every("jobs-sweep-lost", "notifications.jobs.tasks.sweep_lost_jobs",
-                       lambda: hub_settings.HUB_JOB_SWEEP_INTERVAL)  # fmt: skip
+                       lambda: hub_settings.HUB_JOB_SWEEP_INTERVAL, in_beat=True)  # fmt: skip
         periodic.every("jobs-delete-old", "notifications.jobs.tasks.delete_old_jobs", lambda: 3600.0)
         checks.register(job_checks.check_job_settings)

@@ -7,7 +7,6 @@ import os
 import secrets
 import signal
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from conftest import start_process, stop_process, subprocess_env
@@ -58,24 +56,21 @@ def own_worker(django_db_setup: Any, tmp_path: Path) -> Iterator[Worker]:
 
 
 @contextlib.contextmanager
-def beat_running_the_sweeper(period: float = 0.1) -> Iterator[None]:
-    """Stand in for Celery beat: run the sweeper (with LOST_AFTER) every ``period`` seconds in a thread."""
-    stop = threading.Event()
-
-    def beat() -> None:
-        try:
-            while not stop.wait(period):
-                services.fail_lost_jobs(lost_after=LOST_AFTER)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=beat, name="test-beat")
-    thread.start()
+def beat_running_the_sweeper(tmp_path: Path, period: float = 0.2) -> Iterator[None]:
+    """Run the project's real Celery beat, whose lost-job sweep runs in beat itself, every ``period`` seconds."""
+    log = tmp_path / "beat.log"
+    command = [
+        sys.executable, "-m", "celery", "-A", "workers", "beat", "--loglevel", "INFO",
+        "--schedule", str(tmp_path / "celerybeat-schedule"),
+    ]  # fmt: skip
+    env = subprocess_env(HUB_JOB_SWEEP_INTERVAL=str(period), HUB_JOB_LOST_AFTER=str(LOST_AFTER),
+                         HUB_JOB_HEARTBEAT=str(HEARTBEAT))  # fmt: skip
+    ready = lambda: log.exists() and b"run in beat itself: jobs-sweep-lost" in log.read_bytes()  # noqa: E731
+    process = start_process(command, log, ready, "Celery beat", env=env)
     try:
         yield
     finally:
-        stop.set()
-        thread.join()
+        stop_process(process)
 
 
 async def start_running_job(hub: Any, owner: Any, queue: str) -> Job:
@@ -105,8 +100,10 @@ async def test_killed_pool_child_fails_the_job(live_hub: Any, own_worker: Worker
     assert "Traceback" not in str(final["data"])
 
 
-async def test_killed_worker_is_swept_after_its_heartbeat_stops(live_hub: Any, own_worker: Worker, users: dict) -> None:
-    """While the job runs its heartbeat keeps the sweeper away; once the whole worker is killed, the sweeper fails it."""
+async def test_killed_worker_is_swept_after_its_heartbeat_stops(
+    live_hub: Any, own_worker: Worker, users: dict, tmp_path: Path
+) -> None:
+    """With every worker killed mid-job, beat's own sweep fails the job within LOST_AFTER + one sweep period."""
     alice = users["alice"]
     async with hub_for(live_hub, alice) as hub:
         job = await start_running_job(hub, alice, own_worker.queue)
@@ -119,11 +116,12 @@ async def test_killed_worker_is_swept_after_its_heartbeat_stops(live_hub: Any, o
         os.kill(own_worker.process.pid, signal.SIGKILL)
         os.kill(job.worker_pid, signal.SIGKILL)
         killed = time.monotonic()
-        with beat_running_the_sweeper():
-            frame = (await job_events_until(hub, job.pk, timeout=LOST_AFTER + 5))[-1]
+        with beat_running_the_sweeper(tmp_path):
+            frame = (await job_events_until(hub, job.pk, timeout=LOST_AFTER + 30))[-1]
         took = time.monotonic() - killed
 
-    assert took < LOST_AFTER + 1, took
+    # Beat's own start-up (a few seconds on a busy machine) counts here too; the bound proper is LOST_AFTER + 0.2.
+    assert took < LOST_AFTER + 15, took
     assert (frame["event"], frame["data"]["status"]) == ("job.failed", "failed")
     assert frame["data"]["error"] == services.WORKER_LOST
 
