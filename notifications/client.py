@@ -6,7 +6,9 @@
             print(frame["event"], frame["data"])
 
 It reconnects with exponential backoff and jitter, resubscribes its topics, and
-resumes every stream from the last event id it received (the hub replays the gap).
+resumes every stream from its position: the last event id it received there, or the
+position the hub reported (``hello.positions``, ``subscribed.position``) when it has
+received none. The hub replays the gap, or sends ``reset`` first when it cannot.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import itertools
 import json
 import logging
 import random
+import re
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any
@@ -30,6 +33,8 @@ __all__ = ["HubClient", "HubError"]
 logger = logging.getLogger(__name__)
 
 _FINAL_CLOSE_CODES = (4000, 4003)  # logged out, visitors refused: reconnecting cannot help
+_EVENT_ID = re.compile(r"([0-9]{1,19})-([0-9]{1,19})")
+_STANDING_PREFIXES = ("user.", "broadcast.")  # streams joined on connect, resumed through the URL
 
 
 class HubError(Exception):
@@ -60,6 +65,7 @@ class HubClient:
         self.max_backoff = max_backoff
         self.hello: dict[str, Any] | None = None
         self.topics: set[str] = set()
+        # stream -> position: the id of the last event received there, or the one the hub reported.
         self.last_ids: dict[str, str] = {}
         self.frames: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.close_code: int | None = None
@@ -69,17 +75,22 @@ class HubClient:
         self._reader: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
         self._closing = False
+        # stream -> the position the hub reported for it on this connection (hello, subscribed).
+        self._reported: dict[str, str] = {}
 
     @property
     def url(self) -> str:
-        """The URL to connect to, with the token and the user stream's last id."""
+        """The URL to connect to: the token, and the cursor of the user and broadcast streams' positions."""
         query = {}
         if self.token:
             query["token"] = self.token
-        if self.hello and self.hello.get("user") is not None:
-            last = self.last_ids.get(f"user.{self.hello['user']}")
-            if last:
-                query["since"] = last
+        cursor = ",".join(
+            f"{stream}={position}"
+            for stream, position in sorted(self.last_ids.items())
+            if stream.startswith(_STANDING_PREFIXES) and stream not in self.topics
+        )
+        if cursor:
+            query["positions"] = cursor
         if not query:
             return self.base_url
         return f"{self.base_url}{'&' if '?' in self.base_url else '?'}{urlencode(query)}"
@@ -89,6 +100,9 @@ class HubClient:
         origin = None if self.origin is None else Origin(self.origin)
         self._socket = await websockets.connect(self.url, origin=origin, max_size=None)
         self.hello = json.loads(await self._socket.recv())
+        self._reported = {}
+        for stream, position in (self.hello.get("positions") or {}).items():
+            self._report(stream, position)
         self._reader = asyncio.create_task(self._read(self._socket))
         self._connected.set()
         return self.hello
@@ -105,7 +119,7 @@ class HubClient:
         """Subscribe to ``topic``; return the ``subscribed`` frame or raise HubError."""
         frame: dict[str, Any] = {"type": "subscribe", "topic": topic}
         if since is not None:
-            frame["since"] = since
+            frame["since"] = self.last_ids[topic] = since  # the replay from there moves it on
         reply = await self.request(frame)
         self.topics.add(topic)
         return reply
@@ -114,6 +128,7 @@ class HubClient:
         """Unsubscribe from ``topic``; return the ``unsubscribed`` frame or raise HubError."""
         self.topics.discard(topic)
         self.last_ids.pop(topic, None)
+        self._reported.pop(topic, None)
         return await self.request({"type": "unsubscribe", "topic": topic})
 
     async def publish(self, topic: str, event: str, data: Any = None) -> dict[str, Any]:
@@ -176,8 +191,7 @@ class HubClient:
         try:
             async for text in socket:
                 frame = json.loads(text)
-                if frame.get("type") == "event" and frame.get("id"):
-                    self.last_ids[frame["topic"]] = frame["id"]
+                self._track(frame)
                 waiter = self._waiting.get(frame.get("ref"))
                 if waiter is not None and not waiter.done():
                     waiter.set_result(frame)
@@ -202,6 +216,37 @@ class HubClient:
             except (TimeoutError, OSError, ConnectionClosed, websockets.InvalidStatus) as error:
                 logger.info("Reconnecting to the hub failed (%s); retrying", error)
 
+    def _track(self, frame: dict[str, Any]) -> None:
+        """Move the position of the stream ``frame`` is about (events, ``subscribed``, ``reset``)."""
+        kind, stream = frame.get("type"), frame.get("topic")
+        if not isinstance(stream, str):
+            return
+        if kind == "event":
+            self._advance(stream, frame.get("id"))
+        elif kind == "subscribed":
+            self._report(stream, frame.get("position"))
+        elif kind == "reset" and stream in self._reported:
+            # What this position pointed at is gone; the hub's own position of the stream is exact.
+            self.last_ids[stream] = self._reported[stream]
+
+    def _report(self, stream: str, position: Any) -> None:
+        """Note the position the hub reported for ``stream``; it becomes ours if we hold none.
+
+        A position we hold stays: the hub replays from it, and each replayed event moves it
+        on, so a drop in the middle of the replay loses nothing.
+        """
+        if _sequence(position) is None:
+            return
+        self._reported[stream] = position
+        self.last_ids.setdefault(stream, position)
+
+    def _advance(self, stream: str, event_id: Any) -> None:
+        """Make ``event_id`` the position of ``stream`` if it is later than the one held."""
+        sequence = _sequence(event_id)
+        held = _sequence(self.last_ids.get(stream))
+        if sequence is not None and (held is None or sequence > held):
+            self.last_ids[stream] = event_id
+
     async def _resubscribe(self, topic: str) -> None:
         frame = {"type": "subscribe", "topic": topic}
         if topic in self.last_ids:
@@ -211,3 +256,9 @@ class HubClient:
         except HubError as error:
             logger.warning("Could not resubscribe to %s: %s", topic, error)
             self.topics.discard(topic)
+
+
+def _sequence(event_id: Any) -> tuple[int, int] | None:
+    """Return the two numbers of an event id ("<ms>-<n>"), for comparing ids; None if it is not one."""
+    match = _EVENT_ID.fullmatch(event_id) if isinstance(event_id, str) else None
+    return (int(match[1]), int(match[2])) if match else None

@@ -8,4 +8,5 @@ app_name = "dashboards"
 urlpatterns = [
     path("", views.index, name="index"),
     path("<slug:name>/", views.detail, name="detail"),
+    path("<slug:name>/state/", views.state_json, name="state"),
 ]

@@ -1,12 +1,15 @@
-"""The dashboards pages: the list of dashboards a user may view, and one dashboard live."""
+"""The dashboards pages: the list of dashboards a user may view, one dashboard live, and its state as JSON."""
 
 from __future__ import annotations
 
 import logging
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+from redis.exceptions import RedisError
 
 from notifications.dashboards import registry, state
 from notifications.dashboards.exceptions import UnknownDashboard
@@ -43,5 +46,39 @@ def detail(request: HttpRequest, name: str) -> HttpResponse:
         "chart": dashboard.chart,
         "table": dashboard.table,
         "columns": dashboard.columns,
+        "state_url": reverse("dashboards:state", args=[dashboard.name]),
     }
     return render(request, "dashboards/detail.html", {"dashboard": dashboard, "config": config})
+
+
+@require_GET
+def state_json(request: HttpRequest, name: str) -> JsonResponse:
+    """Return dashboard ``name``'s current state, the data its ``state`` events carry.
+
+    Pages call it when their topic is reset. 404 ``not_found`` if undeclared, 401 for visitors,
+    403 ``forbidden`` without its permission, 503 ``hub_unavailable`` when Redis cannot be read.
+    """
+    try:
+        dashboard = registry.get(name)
+    except UnknownDashboard:
+        return _error("not_found", "no dashboard %r" % name, 404)
+    if not request.user.is_authenticated:
+        return _error("not_authenticated", "log in to see dashboards", 401)
+    if not dashboard.allows(request.user):
+        return _error("forbidden", "not allowed to view dashboard %r" % name, 403)
+    try:
+        state.prime(name=name)  # Redis lost the state too: have it computed; it comes as a push
+    except HubUnavailable as error:
+        logger.warning("Could not prime dashboard %r: %s", name, error)
+    try:
+        data = state.read(name=name)
+    except RedisError as error:
+        logger.warning("Could not read dashboard %r: %s", name, error)
+        return _error("hub_unavailable", "the dashboard cannot be read now; try again", 503)
+    response = JsonResponse(data)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _error(code: str, message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": code, "message": message}, status=status)

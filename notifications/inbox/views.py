@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
@@ -19,10 +19,30 @@ from notifications.inbox.models import Notification
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     """Render the user's notifications, newest first, a page at a time."""
-    page = Paginator(
-        Notification.objects.filter(user_id=cast(int, request.user.pk)), hub_settings.HUB_INBOX_PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    page = _page(request)
     return render(request, "inbox/inbox.html", {"page": page, "unread": services.unread_count(request.user)})
+
+
+@require_GET
+def state(request: HttpRequest) -> JsonResponse:
+    """Return ``{"unread": n, "items": [...], "page": p, "pages": n}``: what the bell and a page of the inbox show.
+
+    ``items`` are the payloads the pushes carry, newest first, of page ``?page=`` (the first
+    by default). Pages call it to re-sync after their stream's history was lost. 401 for visitors.
+    """
+    if not request.user.is_authenticated:
+        return _not_signed_in()
+    page = _page(request)
+    response = JsonResponse(
+        {
+            "unread": services.unread_count(request.user),
+            "items": [services.as_payload(notification) for notification in page],
+            "page": page.number,
+            "pages": page.paginator.num_pages,
+        }
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_GET
@@ -49,6 +69,12 @@ def read_all(request: HttpRequest) -> JsonResponse:
     if not request.user.is_authenticated:
         return _not_signed_in()
     return JsonResponse({"unread": services.mark_all_read(request.user)})
+
+
+def _page(request: HttpRequest) -> Page[Notification]:
+    """Return the page of the user's notifications that ``?page=`` asks for (newest first)."""
+    notifications = Notification.objects.filter(user_id=cast(int, request.user.pk))
+    return Paginator(notifications, hub_settings.HUB_INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _not_signed_in() -> JsonResponse:

@@ -1,4 +1,4 @@
-"""The jobs pages: my jobs, one job, its JSON state, cancel and download.
+"""The jobs pages: my jobs, one job, their JSON states, cancel and download.
 
 A project starts its own jobs from its own views (``services.start_job``) and may show
 its start forms on "my jobs" through :func:`render_job_list`.
@@ -39,9 +39,17 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
+def job_list_state_json(request: HttpRequest) -> JsonResponse:
+    """Return ``{"jobs": [state, ...]}``: the states "my jobs" shows, newest first, as their events carry them."""
+    jobs = Job.objects.filter(owner_id=request.user.pk)[:LIST_SIZE]
+    return _no_store(JsonResponse({"jobs": [job_state(job) for job in jobs]}))
+
+
+@login_required
+@require_GET
 def job_state_json(request: HttpRequest, pk: int) -> JsonResponse:
     """Return the job's state, the same dict its events carry (its owner or staff; else 404)."""
-    return JsonResponse(job_state(_visible_job(request, pk)))
+    return _no_store(JsonResponse(job_state(_visible_job(request, pk))))
 
 
 @login_required
@@ -62,6 +70,12 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
     if job.status != Job.Status.SUCCEEDED or not job.file:
         raise Http404("This job has no file to download.")
     return FileResponse(job.file.open("rb"), as_attachment=True, filename="%s-%s.csv" % (job.kind, job.pk))
+
+
+def _no_store(response: JsonResponse) -> JsonResponse:
+    # Pages read these to re-sync after lost events: a cached answer would undo that.
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _visible_job(request: HttpRequest, pk: int) -> Job:

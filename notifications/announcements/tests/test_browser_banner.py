@@ -6,11 +6,14 @@ Plain sync tests: Playwright's sync API cannot run inside pytest-asyncio's loop.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from notifications import groups, redis_client
 from notifications.announcements import services
+from notifications.tests.browser import log_in
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not importable").expect
 
@@ -18,6 +21,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page, WebSocketRoute
 
 BANNERS = "#announcements .announcement"
+HUB_SOCKET = re.compile(r"/ws/(\?.*)?$")  # the cursor of a reconnect comes as ?positions=
 
 
 def open_live(page: Page, url: str) -> Page:
@@ -106,7 +110,7 @@ def test_a_page_that_was_offline_drops_banners_retracted_meanwhile(
         route.connect_to_server()
 
     page = new_context().new_page()
-    page.route_web_socket(re.compile(r"/ws/$"), relay)
+    page.route_web_socket(HUB_SOCKET, relay)
     open_live(page, f"{live_hub.http_url}/")
     expect(page.locator(BANNERS)).to_have_count(2)
     with page.expect_websocket():
@@ -141,3 +145,68 @@ def test_a_signed_in_dismissal_reaches_the_other_tab_and_stays(
     open_live(second, f"{live_hub.http_url}/")
     expect(second.locator(BANNERS)).to_have_count(0)
     assert announcement.dismissals.filter(user__username="alice").exists()
+
+
+class SocketRelay:
+    """Carries a page's hub socket through Playwright, so that a test can drop it and act before it is back."""
+
+    def __init__(self, page: Page) -> None:
+        self.routes: list[WebSocketRoute] = []
+        self._while_away: Callable[[], None] | None = None
+        self._failed: BaseException | None = None
+        page.route_web_socket(HUB_SOCKET, self._relay)
+
+    def _relay(self, route: WebSocketRoute) -> None:
+        while_away, self._while_away = self._while_away, None
+        try:
+            if while_away is not None:
+                while_away()
+        except BaseException as error:  # raised again by drop(), in the test's own frame
+            self._failed = error
+        self.routes.append(route)
+        route.connect_to_server()
+
+    def drop(self, page: Page, while_away: Callable[[], None]) -> None:
+        """Close the page's socket as a restarting server would; run ``while_away`` before the page reconnects."""
+        self._while_away = while_away
+        with page.expect_websocket():
+            self.routes[-1].close(code=1012, reason="service restart")
+        if self._failed is not None:
+            raise self._failed
+        assert self._while_away is None, "the page did not reconnect"
+
+
+def lose_history(*groups_: str) -> None:
+    """Delete these groups' streams and what the hub remembers of them, as a Redis restarted empty does."""
+    keys = [f"{redis_client.prefix()}:history:{group}" for group in groups_]
+    redis_client.client().delete(*keys, *(f"{key}:meta" for key in keys))
+
+
+def test_when_the_streams_are_reset_the_page_asks_once_which_banners_apply(
+    orm_beside_playwright: None, make_user: Any, new_context: Any, live_hub: Any
+) -> None:
+    """Retracted while the socket was down, and every stream's history lost: the banner goes, after one request."""
+    alice = make_user("alice")
+    kept = services.create_announcement(title="Kept")
+    gone = services.create_announcement(title="Gone", audience="authenticated")
+    page = new_context().new_page()
+    relay = SocketRelay(page)
+    log_in(page, live_hub.http_url, "alice")
+    open_live(page, f"{live_hub.http_url}/")
+    expect(page.locator(BANNERS)).to_have_count(2)
+    page.evaluate("window.notReloaded = true")
+    asked: list[str] = []
+    page.on("request", lambda request: "/announcements/active/" in request.url and asked.append(request.url))
+
+    def while_away() -> None:
+        services.retract(announcement=gone)  # its hide is kept in the history, then lost with it
+        audiences = (groups.EVERYONE, groups.AUTHENTICATED)
+        lose_history(groups.user_group(alice.pk), *(groups.audience_group(audience) for audience in audiences))
+
+    relay.drop(page, while_away)
+
+    expect(page.locator(BANNERS)).to_have_count(1)
+    expect(page.locator(BANNERS)).to_have_attribute("data-announcement-id", str(kept.pk))
+    expect(page.locator("#announcements")).to_have_attribute("data-state", "live")
+    assert page.evaluate("window.notReloaded") is True
+    assert len(asked) == 1, asked  # three streams reset together: one request

@@ -1,23 +1,27 @@
-"""The sales dashboard page in headless chromium, against a live Daphne and a real Celery worker.
+"""The sales dashboard page in headless chromium, against a live Daphne (and a real Celery worker for orders).
 
 Plain sync tests: Playwright's sync API cannot run inside pytest-asyncio's loop.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from hub import sales
-from notifications.dashboards import state
+from notifications import groups, publish, redis_client
+from notifications.dashboards import state, store
 from notifications.dashboards.tests.helpers import grant
 from notifications.tests.browser import log_in
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not importable").expect
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, WebSocketRoute
 
 
 def test_kpi_changes_and_chart_gains_a_point_without_reload(
@@ -55,3 +59,69 @@ def test_page_of_a_dashboard_the_user_may_not_view_is_refused(
     log_in(page, live_hub.http_url, "dave")
     response = page.goto(f"{live_hub.http_url}/dashboards/sales/")
     assert response is not None and response.status == 403
+
+
+class SocketRelay:
+    """Carries a page's hub socket through Playwright, so that a test can drop it and act before it is back."""
+
+    def __init__(self, page: Page) -> None:
+        self.routes: list[WebSocketRoute] = []
+        self._while_away: Callable[[], None] | None = None
+        self._failed: BaseException | None = None
+        page.route_web_socket(re.compile(r"/ws/(\?.*)?$"), self._relay)
+
+    def _relay(self, route: WebSocketRoute) -> None:
+        while_away, self._while_away = self._while_away, None
+        try:
+            if while_away is not None:
+                while_away()
+        except BaseException as error:  # raised again by drop(), in the test's own frame
+            self._failed = error
+        self.routes.append(route)
+        route.connect_to_server()
+
+    def drop(self, page: Page, while_away: Callable[[], None]) -> None:
+        """Close the page's socket as a restarting server would; run ``while_away`` before the page reconnects."""
+        self._while_away = while_away
+        with page.expect_websocket():
+            self.routes[-1].close(code=1012, reason="service restart")
+        if self._failed is not None:
+            raise self._failed
+        assert self._while_away is None, "the page did not reconnect"
+
+
+def push_sales(**values: Any) -> None:
+    """Set values of the sales dashboard and push its state, as a flush does (no Celery involved)."""
+    store.client().hset(store.key("sales", "state"), mapping={k: json.dumps(v) for k, v in values.items()})
+    publish.to_topic("dashboard.sales", state.EVENT, state.read(name="sales"))
+
+
+def test_after_its_history_is_lost_the_page_reads_the_state_again(
+    orm_beside_playwright: None, make_user: Any, page: Page, live_hub: Any
+) -> None:
+    """A push made while the socket was down is lost with the topic's history: the page reads the state instead."""
+    grant(make_user("carol"))
+    state.reset(name="sales")
+    push_sales(orders_today=7)
+    relay = SocketRelay(page)
+    log_in(page, live_hub.http_url, "carol")
+    page.goto(f"{live_hub.http_url}/dashboards/sales/")
+    orders_today = page.locator('[data-kpi="orders_today"]')
+    expect(orders_today).to_have_text("7")
+    page.evaluate("window.notReloaded = true")
+    reads: list[str] = []
+    page.on("request", lambda request: "/dashboards/sales/state/" in request.url and reads.append(request.url))
+
+    def while_away() -> None:
+        push_sales(orders_today=8)
+        # The topic's history and what the hub remembers of it go, as when Redis restarts empty.
+        key = f"{redis_client.prefix()}:history:{groups.topic_group('dashboard.sales')}"
+        redis_client.client().delete(key, f"{key}:meta")
+
+    relay.drop(page, while_away)
+
+    expect(orders_today).to_have_text("8")
+    expect(page.locator("#dashboard")).to_have_attribute("data-state", "subscribed")
+    assert page.evaluate("window.notReloaded") is True
+    assert len(reads) == 1, reads
+    state.reset(name="sales")

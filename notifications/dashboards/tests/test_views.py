@@ -43,3 +43,25 @@ def test_dashboard_page_shows_its_kpis_chart_and_table(client: Any, django_user_
         assert f'data-kpi="{field}"' in page
     assert '<svg id="chart"' in page and '<table id="table">' in page
     assert "dashboards/dashboard.js" in page and '"topic": "dashboard.sales"' in page
+
+
+def test_state_endpoint_answers_the_pushed_shape_to_viewers_only(client: Any, django_user_model: Any) -> None:
+    """GET /dashboards/<name>/state/: the state as pushed for viewers; 401 visitors, 403 others, 404 unknown."""
+    import json
+
+    from notifications.dashboards import state, store
+
+    state.reset(name="sales")
+    store.client().hset(store.key("sales", "state"), mapping={"orders_today": json.dumps(7)})
+    assert client.get("/dashboards/sales/state/").status_code == 401
+    client.force_login(django_user_model.objects.create_user("nobody"))
+    assert client.get("/dashboards/sales/state/").json()["error"] == "forbidden"
+    client.force_login(grant(django_user_model.objects.create_user("viewer")))
+    assert client.get("/dashboards/no-such-dashboard/state/").status_code == 404
+
+    response = client.get("/dashboards/sales/state/")
+    data = response.json()
+    assert response["Cache-Control"] == "no-store"
+    assert set(data) == {"dashboard", "values", "points", "at"}
+    assert (data["dashboard"], data["values"], data["points"]) == ("sales", {"orders_today": 7}, [])
+    state.reset(name="sales")

@@ -1,17 +1,19 @@
-"""The inbox in Chromium: read in one tab, every tab's bell follows."""
+"""The inbox in Chromium: read in one tab, every tab's bell follows; a reset re-syncs the page."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
 
+from notifications import groups, redis_client
 from notifications.inbox import services
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, WebSocketRoute
 
 
 @pytest.fixture
@@ -19,7 +21,7 @@ def signed_in(chromium: Browser, live_hub: Any) -> Iterator[Any]:
     """Return a function opening pages of a browser context logged in as a user."""
     contexts = []
 
-    def open_as(user: Any, path: str) -> Page:
+    def open_as(user: Any, path: str, prepare: Callable[[Page], Any] = lambda page: None) -> Page:
         browser = Client()
         browser.force_login(user)
         context = chromium.new_context()
@@ -27,6 +29,7 @@ def signed_in(chromium: Browser, live_hub: Any) -> Iterator[Any]:
         cookie = {"name": "sessionid", "value": browser.cookies["sessionid"].value, "url": live_hub.http_url}
         context.add_cookies([cookie])
         page = context.new_page()
+        prepare(page)
         page.goto(f"{live_hub.http_url}{path}")
         page.wait_for_function("window.hub && window.hub.state === 'open'")
         return page
@@ -58,3 +61,68 @@ def test_reading_one_in_one_tab_updates_both_tabs(orm_beside_playwright: None, m
     for page in (inbox, other):
         expect(page.locator("#inbox-unread")).to_have_text("3")
     expect(inbox.locator("#inbox-list li.unread .title").first).to_have_text("fourth")
+
+
+class SocketRelay:
+    """Carries a page's hub socket through Playwright, so that a test can drop it and act before it is back."""
+
+    def __init__(self, page: Page) -> None:
+        self.routes: list[WebSocketRoute] = []
+        self._while_away: Callable[[], None] | None = None
+        self._failed: BaseException | None = None
+        page.route_web_socket(re.compile(r"/ws/(\?.*)?$"), self._relay)
+
+    def _relay(self, route: WebSocketRoute) -> None:
+        while_away, self._while_away = self._while_away, None
+        try:
+            if while_away is not None:
+                while_away()
+        except BaseException as error:  # raised again by drop(), in the test's own frame
+            self._failed = error
+        self.routes.append(route)
+        route.connect_to_server()
+
+    def drop(self, page: Page, while_away: Callable[[], None]) -> None:
+        """Close the page's socket as a restarting server would; run ``while_away`` before the page reconnects."""
+        self._while_away = while_away
+        with page.expect_websocket():
+            self.routes[-1].close(code=1012, reason="service restart")
+        if self._failed is not None:
+            raise self._failed
+        assert self._while_away is None, "the page did not reconnect"
+
+
+def lose_history(group: str) -> None:
+    """Delete ``group``'s stream and what the hub remembers of it, as a Redis restarted empty does."""
+    key = f"{redis_client.prefix()}:history:{group}"
+    redis_client.client().delete(key, f"{key}:meta")
+
+
+def test_after_history_is_lost_the_open_inbox_resyncs_without_a_reload(
+    orm_beside_playwright: None, make_user: Any, signed_in: Any
+) -> None:
+    """Two unread shown; a third arrives while the socket is down and the history is lost: bell and list show it."""
+    from playwright.sync_api import expect
+
+    alice = make_user("alice")
+    for title in ("first", "second"):
+        services.notify(alice, title)
+    relays: list[SocketRelay] = []
+    page = signed_in(alice, "/inbox/", prepare=lambda page: relays.append(SocketRelay(page)))
+    expect(page.locator("#inbox-unread")).to_have_text("2")
+    page.evaluate("window.notReloaded = true")
+    state_reads: list[str] = []
+    page.on("request", lambda request: "/inbox/state/" in request.url and state_reads.append(request.url))
+
+    def while_away() -> None:
+        services.notify(alice, "third")  # pushed after commit, to a socket that is gone
+        lose_history(groups.user_group(alice.pk))  # then the event is lost: only a re-sync can show it
+
+    relays[0].drop(page, while_away)
+
+    expect(page.locator("#inbox-unread")).to_have_text("3")
+    expect(page.locator("#inbox-page-unread")).to_have_text("3")
+    expect(page.locator("#inbox-list li[data-id]")).to_have_count(3)
+    expect(page.locator("#inbox-list li.unread .title").first).to_have_text("third")
+    assert page.evaluate("window.notReloaded") is True
+    assert len(state_reads) == 1, state_reads

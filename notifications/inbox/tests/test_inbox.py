@@ -128,3 +128,22 @@ def test_retention_purges_old_notifications(django_user_model: Any, db: Any, set
     Notification.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=31))
     assert purge_expired_notifications() == 1
     assert list(Notification.objects.values_list("pk", flat=True)) == [new.pk]
+
+
+def test_state_endpoint_answers_the_count_and_a_page_as_pushed(django_user_model: Any, db: Any, settings: Any) -> None:
+    """GET /inbox/state/: the unread count and a page of the user's notifications in the pushes' shape; 401 for visitors."""
+    settings.HUB_INBOX_PAGE_SIZE = 2
+    alice = django_user_model.objects.create_user("alice", password="x")
+    bob = django_user_model.objects.create_user("bob", password="x")
+    notes = [services.notify(alice, f"n{n}", url=f"/orders/{n}/") for n in range(3)]
+    services.notify(bob, "private")
+    services.mark_read(alice, [notes[2].pk])
+    browser = Client()
+    assert browser.get("/inbox/state/").status_code == 401
+    browser.force_login(alice)
+
+    first = browser.get("/inbox/state/")
+    newest = [services.as_payload(Notification.objects.get(pk=note.pk)) for note in (notes[2], notes[1])]
+    assert first.json() == {"unread": 2, "items": newest, "page": 1, "pages": 2}
+    assert first.json()["items"][0]["read"] is True and first["Cache-Control"] == "no-store"
+    assert [item["title"] for item in browser.get("/inbox/state/?page=2").json()["items"]] == ["n0"]

@@ -2,13 +2,18 @@
  * dashboard.js: renders one live dashboard page from its "state" events (docs/dashboards.md).
  * Plain ES2017, no dependencies: the chart is an inline SVG drawn here. Uses the page's
  * socket, window.hub (templates/base.html), and the JSON config in #dashboard-config:
- *   {name, topic, kpis: [[field, label]], chart: field|null, table: field|null, columns: [[key, label]]}
+ *   {name, topic, kpis: [[field, label]], chart: field|null, table: field|null, columns: [[key, label]],
+ *    state_url}
  * Each "state" event carries {dashboard, values: {field: value}, points: [[ms, value]], at}.
+ * When the topic is reset (its history was lost), the page reads the same state from
+ * config.state_url and shows it unless a newer push came first; resets that come together
+ * make one request. #dashboard[data-updated] is the `at` of the state shown.
  * #dashboard[data-state] is "connecting", "subscribed", "forbidden" or "closed".
  */
 (function () {
   "use strict";
 
+  const RESYNC_DELAY_MS = 100; // after a Redis restart every stream of the socket resets at once
   const SVG = "http://www.w3.org/2000/svg";
   const WIDTH = 640, HEIGHT = 200, PAD = {left: 56, right: 12, top: 12, bottom: 24};
   const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/;
@@ -76,20 +81,56 @@
     }));
   }
 
-  function render(frame) {
-    if (frame.event !== "state" || !frame.data || typeof frame.data !== "object") return;
-    const values = frame.data.values || {};
+  function show(data) {
+    const values = data.values || {};
     for (const [field] of config.kpis) {
       const node = root.querySelector(`[data-kpi="${field}"]`);
       if (node) node.textContent = format(values[field]);
     }
-    if (chart) drawChart(Array.isArray(frame.data.points) ? frame.data.points : []);
+    if (chart) drawChart(Array.isArray(data.points) ? data.points : []);
     if (tbody) fillTable(values[config.table]);
-    root.dataset.updated = String(frame.data.at);
+    root.dataset.updated = String(data.at);
+  }
+
+  function render(frame) {
+    if (frame.event !== "state" || !frame.data || typeof frame.data !== "object") return;
+    show(frame.data);
+  }
+
+  let timer = null;
+  let loading = false;
+  let again = false; // a reset came while a request was out
+
+  function resync() {
+    if (loading) again = true;
+    else if (timer === null) timer = setTimeout(load, RESYNC_DELAY_MS);
+  }
+
+  function load() {
+    timer = null;
+    loading = true;
+    again = false;
+    fetch(config.state_url, {credentials: "same-origin", headers: {Accept: "application/json"}})
+      .then((response) => {
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        return response.json();
+      })
+      .then((data) => {
+        // A push that arrived while the request was out may be newer than this read.
+        if (!(Number(root.dataset.updated) > data.at)) show(data);
+      })
+      .catch((error) => console.warn("dashboard: could not re-sync after a reset:", error))
+      .then(() => {
+        loading = false;
+        if (again) resync();
+      });
   }
 
   hub.onFrame("subscribed", (frame) => {
     if (frame.topic === config.topic) setState("subscribed", "");
+  });
+  hub.onFrame("reset", (frame) => {
+    if (frame.topic === config.topic) resync();
   });
   hub.onFrame("close", (frame) => {
     if (frame.reconnecting) setState("connecting", "Connection lost; reconnecting…");

@@ -1,19 +1,28 @@
 /*
- * jobs.js: shows job states (the one shape of tasks/state.py) and keeps them live over the
- * page's one socket, window.hub. Exposes `window.Jobs`.
+ * jobs.js: shows job states (the one shape of notifications/jobs/state.py) and keeps them live over
+ * the page's one socket, window.hub. Exposes `window.Jobs`.
  *
- * Jobs.list({list, template, states, events, empty?}): "my jobs". Renders `states`, then applies
- *     every job event of the user's own stream (they arrive without subscribing), adding new jobs
- *     on top (and hiding the `empty` element).
+ * Jobs.list({list, template, states, events, empty?, stateUrl?}): "my jobs". Renders `states`,
+ *     then applies every job event of the user's own stream (they arrive without subscribing),
+ *     adding new jobs on top (and hiding the `empty` element). When that stream is reset (events
+ *     were lost), reads `stateUrl` (GET /jobs/state/: {"jobs": [state, ...]}) and applies it.
  * Jobs.detail({item, state, topic, status}): one job. Renders `state` at once, then subscribes
  *     to the job's topic (retained: the latest state comes first) and sets item.dataset.live to
- *     "subscribed" once it is.
- * Each state carries a `version`; an item never shows an older state over a newer one.
+ *     "subscribed" once it is. When the topic is reset, reads the job's GET <url>state/.
+ * Each state carries a `version`; an item never shows an older state over a newer one, so a
+ * state read over HTTP and the events may come in any order. Resets that come together make
+ * one request.
+ *
+ * Loaded as <script src=".../jobs.js" data-jobs-page="list" data-state-url="..."> (or
+ * data-jobs-page="detail"), it starts the page itself from the JSON of #job-states and
+ * #job-events (list) or #job-state and #job-topic (detail): no inline script.
  */
 (function () {
   "use strict";
 
   const FINAL = ["succeeded", "failed", "cancelled"];
+  const RESYNC_DELAY_MS = 100; // after a Redis restart every stream of the socket resets at once
+  const loader = document.currentScript;
 
   function number(value) {
     return Number(value).toLocaleString("en-US");
@@ -69,7 +78,47 @@
     return item;
   }
 
-  function list({list, template, states, events, empty}) {
+  function resyncing(read, apply) {
+    // Returns resync(): one read of the state for the resets that come together, one more for a
+    // reset that comes while a read is out. Versions make applying a state twice harmless.
+    let timer = null;
+    let loading = false;
+    let again = false;
+    function load() {
+      timer = null;
+      loading = true;
+      again = false;
+      fetch(read(), {credentials: "same-origin", headers: {Accept: "application/json"}})
+        .then((response) => {
+          if (!response.ok) throw new Error(`HTTP ${response.status}`);
+          return response.json();
+        })
+        .then(apply)
+        .catch((error) => console.warn("jobs: could not re-sync after a reset:", error))
+        .then(() => {
+          loading = false;
+          if (again) resync();
+        });
+    }
+    function resync() {
+      if (loading) again = true;
+      else if (timer === null) timer = setTimeout(load, RESYNC_DELAY_MS);
+    }
+    return resync;
+  }
+
+  function userStream() {
+    const hello = window.hub.hello;
+    return hello && hello.user != null ? `user.${hello.user}` : null;
+  }
+
+  function onReset(stream, resync) {
+    window.hub.onFrame("reset", (frame) => {
+      if (frame.topic === stream()) resync();
+    });
+  }
+
+  function list({list, template, states, events, empty, stateUrl}) {
     const items = new Map();
     for (const state of states) {
       const item = make(template, state);
@@ -88,11 +137,17 @@
       }
     };
     for (const event of events) window.hub.on(event, apply);
+    if (stateUrl) {
+      // Oldest first, so that jobs new to the page end up on top in order.
+      const resync = resyncing(() => stateUrl, (body) => body.jobs.slice().reverse().forEach(apply));
+      onReset(userStream, resync);
+    }
     list.dataset.live = "listening";
   }
 
   function detail({item, state, topic, status}) {
     render(item, state);
+    onReset(() => topic, resyncing(() => `${state.url}state/`, (current) => render(item, current)));
     window.hub.subscribe(topic, (frame) => render(item, frame.data)).then(
       () => { item.dataset.live = "subscribed"; show(status, ""); },
       (error) => show(status, `Live updates unavailable (${error.code}).`),
@@ -103,5 +158,28 @@
     window.hub.onFrame("subscribed", (frame) => { if (frame.topic === topic) show(status, ""); });
   }
 
+  function json(id) {
+    return JSON.parse(document.getElementById(id).textContent);
+  }
+
   window.Jobs = {render, list, detail};
+
+  const page = loader ? loader.dataset.jobsPage : undefined;
+  if (page === "list") {
+    list({
+      list: document.getElementById("jobs"),
+      template: document.getElementById("job-template"),
+      states: json("job-states"),
+      events: json("job-events"),
+      empty: document.getElementById("no-jobs"),
+      stateUrl: loader.dataset.stateUrl,
+    });
+  } else if (page === "detail") {
+    detail({
+      item: document.querySelector(".jobs .job"),
+      state: json("job-state"),
+      topic: json("job-topic"),
+      status: document.getElementById("job-live"),
+    });
+  }
 })();

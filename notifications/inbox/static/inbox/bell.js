@@ -1,0 +1,77 @@
+/*
+ * bell.js: the inbox's live state on every page (docs/inbox.md), over the page's window.hub.
+ * Loaded by inbox/bell_script.html after {% hub_script %}; its <script data-state-url> names
+ * GET /inbox/state/.
+ *
+ * - The bell (#inbox-unread) follows "notification.new" and "notification.read" on the user's
+ *   stream; each is passed on as a document event "inbox:new" / "inbox:read" (detail: its data).
+ * - When the user's stream gets "reset" (events were lost: Redis restarted empty, history
+ *   trimmed), it reads the state over HTTP, shows its count and passes it on as "inbox:state"
+ *   (detail: {unread, items, page, pages}) for the page #inbox-list[data-page] shows. Resets that
+ *   come together make one request; one that comes while a request is out makes one more.
+ */
+(function () {
+  "use strict";
+
+  const RESYNC_DELAY_MS = 100; // after a Redis restart every stream of the socket resets at once
+  const loader = document.currentScript;
+  const hub = window.hub;
+  const count = document.getElementById("inbox-unread");
+  if (!hub || !loader || (!count && !document.getElementById("inbox-list"))) return;
+
+  let timer = null;
+  let loading = false;
+  let again = false; // something changed while a request was out: its answer may be older
+
+  function show(unread) {
+    if (!count) return;
+    count.textContent = unread;
+    count.dataset.unread = unread;
+  }
+
+  function tell(name, detail) {
+    document.dispatchEvent(new CustomEvent(name, {detail}));
+  }
+
+  function resync() {
+    if (loading) again = true;
+    else if (timer === null) timer = setTimeout(load, RESYNC_DELAY_MS);
+  }
+
+  function load() {
+    timer = null;
+    loading = true;
+    again = false;
+    const url = new URL(loader.dataset.stateUrl, location.href);
+    const list = document.getElementById("inbox-list");
+    if (list && list.dataset.page) url.searchParams.set("page", list.dataset.page);
+    fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}})
+      .then((response) => {
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        return response.json();
+      })
+      .then((state) => {
+        show(state.unread);
+        tell("inbox:state", state);
+      })
+      .catch((error) => console.warn("inbox: could not re-sync after a reset:", error))
+      .then(() => {
+        loading = false;
+        if (again) resync();
+      });
+  }
+
+  function follow(name) {
+    return (data) => {
+      if (loading) again = true;
+      show(data.unread);
+      tell(name, data);
+    };
+  }
+
+  hub.on("notification.new", follow("inbox:new"));
+  hub.on("notification.read", follow("inbox:read"));
+  hub.onFrame("reset", (frame) => {
+    if (hub.hello && hub.hello.user != null && frame.topic === `user.${hub.hello.user}`) resync();
+  });
+})();
