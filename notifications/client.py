@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 
 import websockets
 from websockets.exceptions import ConnectionClosed
-from websockets.typing import Origin
+from websockets.typing import Origin, Subprotocol
 
 __all__ = ["HubClient", "HubError"]
 
@@ -80,10 +80,8 @@ class HubClient:
 
     @property
     def url(self) -> str:
-        """The URL to connect to: the token, and the cursor of the user and broadcast streams' positions."""
+        """The URL to connect to, with the cursor of the user and broadcast streams' positions (never the token)."""
         query = {}
-        if self.token:
-            query["token"] = self.token
         cursor = ",".join(
             f"{stream}={position}"
             for stream, position in sorted(self.last_ids.items())
@@ -98,7 +96,11 @@ class HubClient:
     async def connect(self) -> dict[str, Any]:
         """Open the socket and return the ``hello`` frame."""
         origin = None if self.origin is None else Origin(self.origin)
-        self._socket = await websockets.connect(self.url, origin=origin, max_size=None)
+        # The token travels as a subprotocol, so that it stays out of URLs and access logs.
+        subprotocols = (
+            [Subprotocol("hub.v1"), Subprotocol("hub.token." + self.token.replace(":", "."))] if self.token else None
+        )
+        self._socket = await websockets.connect(self.url, origin=origin, subprotocols=subprotocols, max_size=None)
         self.hello = json.loads(await self._socket.recv())
         self._reported = {}
         for stream, position in (self.hello.get("positions") or {}).items():
