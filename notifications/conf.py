@@ -44,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
     "HUB_CELERY_APP": None,
     # Management commands runhub runs after migrate, before serving (the demo seeds its users).
     "HUB_RUNHUB_COMMANDS": [],
+    # Memory cap of runhub's embedded Redis (policy noeviction: writes fail when full, nothing is evicted).
+    "HUB_EMBEDDED_REDIS_MAXMEMORY": "256mb",
     # --- notifications.inbox ---
     "HUB_INBOX_RETENTION_DAYS": 90,
     "HUB_INBOX_PAGE_SIZE": 20,

@@ -7,6 +7,7 @@ Used by ``manage.py runhub`` and by the test suite when ``REDIS_URL`` is not set
 from __future__ import annotations
 
 import importlib.util
+import secrets
 import shutil
 import socket
 import subprocess
@@ -40,19 +41,34 @@ class EmbeddedRedis:
     """A private ``redis-server`` on a free loopback port, its files under ``directory``.
 
     ``persistent`` servers keep their data in an append-only file there (fsync every
-    second), so a restarted hub has its history; others keep nothing.
+    second), so a restarted hub has its history; others keep nothing. With ``password``
+    (``True`` makes one up) clients must authenticate: the URL carries it. ``maxmemory``
+    (e.g. ``"256mb"``) caps the server's memory with the ``noeviction`` policy: when full,
+    writes fail (publishes raise ``HubUnavailable``) and nothing kept is evicted, history
+    of streams in use least of all.
     """
 
-    def __init__(self, directory: Path, port: int | None = None, *, persistent: bool = False):
+    def __init__(
+        self,
+        directory: Path,
+        port: int | None = None,
+        *,
+        persistent: bool = False,
+        password: str | bool | None = None,
+        maxmemory: str | None = None,
+    ):
         self.directory = Path(directory)
         self.port = port or free_port()
         self.persistent = persistent
+        self.password = secrets.token_urlsafe(24) if password is True else (password or None)
+        self.maxmemory = maxmemory
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        """The ``redis://`` URL of this server."""
-        return f"redis://127.0.0.1:{self.port}/0"
+        """The ``redis://`` URL of this server (with its password, if it has one)."""
+        credentials = f":{self.password}@" if self.password else ""
+        return f"redis://{credentials}127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 10.0) -> str:
         """Start the server and wait until it answers PING; return its URL."""
@@ -67,9 +83,18 @@ class EmbeddedRedis:
             "--appendfsync", "everysec",
             "--logfile", str(self.directory / "redis.log"),
         ]  # fmt: skip
+        if self.maxmemory:
+            command += ["--maxmemory", self.maxmemory, "--maxmemory-policy", "noeviction"]
+        # The password goes in on stdin ("-" reads config from it): not on the command line,
+        # where `ps` would show it to every user of the machine.
+        config = b"requirepass %s\n" % self.password.encode() if self.password else b""
+        command.insert(1, "-")
         # Its own process group: a terminal's Ctrl-C reaches the supervisor, which stops
         # the hub's processes first and Redis last.
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, process_group=0)
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, process_group=0)
+        if self.process.stdin is not None:
+            with self.process.stdin:
+                self.process.stdin.write(config)
         deadline = time.monotonic() + timeout
         while not self._answers():
             if self.process.poll() is not None:
@@ -105,6 +130,10 @@ class EmbeddedRedis:
     def _answers(self) -> bool:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                if self.password:
+                    conn.sendall(b"AUTH %s\r\n" % self.password.encode())
+                    if not conn.recv(16).startswith(b"+OK"):
+                        return False
                 conn.sendall(b"PING\r\n")
                 return conn.recv(16).startswith(b"+PONG")
         except OSError:

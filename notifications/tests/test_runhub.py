@@ -13,8 +13,10 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import redis
 import websockets
 
 from notifications.embedded_redis import free_port
@@ -137,7 +139,9 @@ def _ready(hub: _Hub) -> dict[int, tuple[str, str]]:
     """Wait until runhub says it serves and / answers 200; return its descendants."""
     line = hub.wait_for_line("Serving the hub at", timeout=60)
     assert f"http://127.0.0.1:{hub.port}/" in line
-    assert f"embedded {(hub.state_dir / 'redis.url').read_text().strip()}," in line
+    url = (hub.state_dir / "redis.url").read_text().strip()
+    password = urlsplit(url).password
+    assert password and f"embedded {url.replace(password, '***')}," in line
     with urllib.request.urlopen(f"http://127.0.0.1:{hub.port}/", timeout=10) as response:
         assert response.status == 200
     hub.children = _descendants(hub.process.pid)
@@ -175,3 +179,52 @@ def test_runhub_stops_everything_when_daphne_dies(hub: _Hub) -> None:
     assert hub.process.wait(timeout=15) != 0, hub.output[-4000:]
     hub.wait_for_line("daphne exited with code -9", timeout=5)
     assert _alive(children) == {}
+
+
+def test_runhub_keeps_its_files_private_and_its_history_across_a_restart(hub: _Hub, tmp_path: Path) -> None:
+    """The embedded Redis needs its password and keeps an append-only file: a restarted hub replays old events."""
+    _ready(hub)
+    url = (hub.state_dir / "redis.url").read_text().strip()
+    with pytest.raises(redis.AuthenticationError):
+        redis.Redis(port=urlsplit(url).port).ping()
+    assert redis.Redis.from_url(url).config_get("maxmemory-policy") == {"maxmemory-policy": "noeviction"}
+    event_id = asyncio.run(_publish_in_lobby(f"ws://127.0.0.1:{hub.port}/ws/", "before the restart"))
+    hub.process.send_signal(signal.SIGINT)
+    assert hub.process.wait(timeout=15) == 0, hub.output[-4000:]
+    exposed = [path for path in hub.state_dir.rglob("*") if path.is_file() and path.stat().st_mode & 0o077]
+    assert exposed == [] and hub.state_dir.stat().st_mode & 0o077 == 0, exposed
+
+    again = _Hub(hub.state_dir, free_port())
+    try:
+        _ready(again)
+        frames = asyncio.run(_replay_lobby(f"ws://127.0.0.1:{again.port}/ws/"))
+    finally:
+        again.stop()
+    assert [(frame["type"], frame.get("id"), frame.get("data")) for frame in frames] == [
+        ("event", event_id, {"text": "before the restart"})
+    ]
+
+
+async def _publish_in_lobby(url: str, text: str) -> str:
+    async with websockets.connect(url, open_timeout=10) as socket:
+        await socket.recv()  # hello
+        await socket.send(json.dumps({"type": "subscribe", "topic": "chat.lobby", "ref": 1}))
+        await socket.send(
+            json.dumps({"type": "publish", "topic": "chat.lobby", "event": "message", "data": {"text": text}, "ref": 2})
+        )
+        while (frame := json.loads(await asyncio.wait_for(socket.recv(), 10)))["type"] != "published":
+            pass
+        return str(frame["id"])
+
+
+async def _replay_lobby(url: str) -> list[dict[str, Any]]:
+    """Subscribe to the lobby from position 0-0; return the frames before a ping's pong."""
+    async with websockets.connect(url, open_timeout=10) as socket:
+        await socket.recv()  # hello
+        await socket.send(json.dumps({"type": "subscribe", "topic": "chat.lobby", "since": "0-0", "ref": 1}))
+        await socket.send(json.dumps({"type": "ping", "ref": 2}))
+        frames = []
+        while (frame := json.loads(await asyncio.wait_for(socket.recv(), 10)))["type"] != "pong":
+            if frame["type"] != "subscribed":
+                frames.append(frame)
+        return frames

@@ -63,8 +63,12 @@ class Command(BaseCommand):
         celery_app = None if no_worker and no_beat else _celery_app(server_app)
         if celery_app is None and not (no_worker and no_beat):
             self._say("No Celery app found: set HUB_CELERY_APP to run a worker and beat (docs/install.md).")
+        # Everything runhub and its children write (Redis data and password, the database,
+        # logs) is private to the user running it.
+        os.umask(0o077)
         directory = state_dir()
         directory.mkdir(parents=True, exist_ok=True)
+        directory.chmod(0o700)
         url_file = directory / "redis.url"
         received: list[int] = []  # stop signals, recorded by the handler and acted on by the loop
 
@@ -84,7 +88,7 @@ class Command(BaseCommand):
                 embedded = _start_embedded(directory / "redis")
                 redis_url = embedded.url
                 url_file.write_text(redis_url + "\n")
-                redis_note = "embedded %s, stopped with the hub" % redis_url
+                redis_note = "embedded %s, stopped with the hub" % _redacted(redis_url)
             self._prepare_database(options["verbosity"])
             if received:
                 return
@@ -252,7 +256,9 @@ def _check_redis(url: str) -> None:
 
 def _start_embedded(directory: Path) -> EmbeddedRedis:
     """Start an embedded Redis with its files in ``directory``; raise CommandError if it cannot start."""
-    server = EmbeddedRedis(directory, persistent=True)
+    server = EmbeddedRedis(
+        directory, persistent=True, password=True, maxmemory=hub_settings.HUB_EMBEDDED_REDIS_MAXMEMORY
+    )
     try:
         server.start()
     except RuntimeError as error:
