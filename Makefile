@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test bench lint clean
+.PHONY: install run test bench lint vendor clean
 
 $(INSTALLED): requirements/base.txt requirements/local.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+
+# Front-end libraries from the npm registry (package.json), copied into static files: the
+# pages load them from the site itself, never from a CDN. The copies are committed.
+vendor:
+	npm ci --no-audit --no-fund
+	cp node_modules/dompurify/dist/purify.min.js notifications/static/notifications/vendor/purify.min.js
+	cp node_modules/dompurify/LICENSE notifications/static/notifications/vendor/purify.LICENSE
 
 clean:
 	rm -rf $(VENV) .hub staticfiles build *.egg-info

@@ -210,3 +210,22 @@ def test_when_the_streams_are_reset_the_page_asks_once_which_banners_apply(
     expect(page.locator("#announcements")).to_have_attribute("data-state", "live")
     assert page.evaluate("window.notReloaded") is True
     assert len(asked) == 1, asked  # three streams reset together: one request
+
+
+def test_a_forged_announcement_injected_into_redis_runs_no_script(
+    orm_beside_playwright: None, new_context: Any, live_hub: Any
+) -> None:
+    """A raw announcement.show published straight on Redis, script and onerror in its HTML: shown, never run."""
+    from channels.layers import get_channel_layer
+
+    page = open_live(new_context().new_page(), f"{live_hub.http_url}/")
+    payload = '<img src="x:" onerror="window.__forged = 1"><script>window.__forged = 2</script><b>bold</b>'
+    data = {"id": 999999, "version": 1, "level": "critical", "title": "Forged", "body_html": payload,
+            "dismissible": False, "starts": "2026-01-01T00:00:00Z"}  # fmt: skip
+    message = groups.event_message(stream=groups.broadcast_stream(groups.EVERYONE), event="announcement.show",
+                                   data=data, ts=0)  # fmt: skip
+    get_channel_layer().blocking_group_send(groups.audience_group(groups.EVERYONE), message)
+    body = page.locator('[data-announcement-id="999999"] .announcement-body')
+    expect(body.locator("b")).to_have_text("bold")
+    assert body.locator("img").get_attribute("onerror") is None and body.locator("script").count() == 0
+    assert page.evaluate("window.__forged") is None

@@ -61,8 +61,15 @@
     node.dataset.starts = data.starts;
     node.setAttribute("role", data.level === "critical" ? "alert" : "status");
     node.querySelector(".announcement-title").textContent = data.title;
-    // body_html is sanitised on the server (Markdown through nh3, or escaped text).
-    node.querySelector(".announcement-body").innerHTML = data.body_html;
+    // body_html is sanitised on the server (Markdown through nh3), and again here: a frame
+    // that reached Redis some other way must not run script in the page. Without DOMPurify
+    // (vendor/purify.min.js, loaded first) the body is shown as text.
+    const body = node.querySelector(".announcement-body");
+    if (window.DOMPurify && window.DOMPurify.isSupported) {
+      body.innerHTML = window.DOMPurify.sanitize(String(data.body_html ?? ""));
+    } else {
+      body.textContent = String(data.body_html ?? "");
+    }
     const form = node.querySelector(".announcement-dismiss");
     if (!data.dismissible) {
       form.remove();
