@@ -96,16 +96,13 @@ def port_open(port: int) -> bool:
 
 
 def daphne_command(port: int) -> list[str]:
-    """Return the command that serves the hub with Daphne on ``port``."""
-    return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "hub.asgi:application"]
+    """Return the command that serves the hub with Daphne on ``port``, as ``make run`` does (notifications.servers)."""
+    return [sys.executable, "-m", "notifications.servers", "daphne", "hub.asgi:application", "--port", str(port)]
 
 
 def uvicorn_command(port: int) -> list[str]:
-    """Return the command that serves the hub with Uvicorn (websockets protocol) on ``port``."""
-    return [
-        sys.executable, "-m", "uvicorn", "hub.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-        "--ws", "websockets-sansio", "--lifespan", "off", "--log-level", "warning",
-    ]  # fmt: skip
+    """Return the command that serves the hub with Uvicorn on ``port``, as production does (notifications.servers)."""
+    return [sys.executable, "-m", "notifications.servers", "uvicorn", "hub.asgi:application", "--port", str(port)]
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,11 @@ DEFAULTS: dict[str, Any] = {
     "HUB_MAX_SUBSCRIPTIONS": 50,
     "HUB_RATE_LIMIT": 20.0,
     "HUB_RATE_BURST": 40,
+    # Connections one client address may hold open on one server process (0: no cap); beyond: close 4030.
+    "HUB_MAX_CONNECTIONS_PER_ADDRESS": 100,
+    # Client publishes per second, and at once, of one user (or visitor address) across all its connections.
+    "HUB_PUBLISH_RATE": 5.0,
+    "HUB_PUBLISH_BURST": 20,
     "HUB_TOKEN_MAX_AGE": 3600,
     "HUB_HISTORY_SIZE": 500,
     "HUB_HISTORY_TTL": 3600,

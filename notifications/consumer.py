@@ -17,7 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from redis.exceptions import RedisError
 
-from notifications import groups, protocol
+from notifications import groups, limits, protocol
 from notifications.auth import SUBPROTOCOL
 from notifications.conf import hub_settings
 from notifications.session import HubSession
@@ -35,6 +35,7 @@ class HubConsumer(AsyncWebsocketConsumer):
     wants_cursor = False  # as a Transport: websocket frames carry no cursor
     closing = False  # set once the hub closes the socket: later frames are not sent
     session: HubSession | None = None
+    address: str | None = None  # the client's address while counted against HUB_MAX_CONNECTIONS_PER_ADDRESS
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         """Serve one socket from a single queue: layer messages and websocket events, in order.
@@ -56,6 +57,7 @@ class HubConsumer(AsyncWebsocketConsumer):
         finally:
             # Whatever ended the loop (a disconnect, an error), nothing stays subscribed.
             pump.cancel()
+            limits.connection_closed(self.address)
             if self.session is not None:
                 await self.session.leave()
             try:
@@ -89,8 +91,20 @@ class HubConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(protocol.CLOSE_ANONYMOUS_REFUSED)
             return
+        address = (self.scope.get("client") or (None,))[0]
+        if not limits.connection_opened(address):
+            await self.accept()
+            await self.close(protocol.CLOSE_TOO_MANY_CONNECTIONS)
+            return
+        self.address = address
         self.session = HubSession(
-            self.channel_layer, self.channel_name, user, self, _session_mark(self.scope), self.scope.get("hub_token")
+            self.channel_layer,
+            self.channel_name,
+            user,
+            self,
+            _session_mark(self.scope),
+            self.scope.get("hub_token"),
+            address,
         )
         # A client that offered hub.v1 (a token in the subprotocols) must get it back, or browsers drop the socket.
         await self.accept(SUBPROTOCOL if SUBPROTOCOL in (self.scope.get("subprotocols") or ()) else None)

@@ -351,6 +351,10 @@ class HubLoopLayer(RedisPubSubLoopLayer):
             events.append(event)
         return bool(complete), events
 
+    async def run_script(self, key: str, source: str, keys: list[str], args: list[Any]) -> Any:
+        """Run the Lua script ``source`` on the shard that holds ``key`` (which ``keys`` must share)."""
+        return await self._get_shard(key).run(source, keys, args)
+
     async def read_positions(self, groups: list[str]) -> dict[str, str]:
         """Return each group's position: the id of its latest event, or "0-0" if it never had one.
 

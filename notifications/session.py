@@ -20,7 +20,7 @@ from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from redis.exceptions import RedisError
 
-from notifications import groups, metrics, protocol, publish, registry, tokens
+from notifications import groups, limits, metrics, protocol, publish, registry, tokens
 from notifications.conf import hub_settings
 from notifications.exceptions import EventTooLarge, FrameRefused, HubUnavailable, InvalidTopic, PublishError
 
@@ -55,6 +55,7 @@ class HubSession:
         transport: Transport,
         session_mark: str | None,
         token_issued: float | None = None,
+        address: str | None = None,
     ):
         self.layer = layer
         self.channel_name = channel_name
@@ -63,6 +64,7 @@ class HubSession:
         self.transport = transport
         self.session_mark = session_mark
         self.token_issued = token_issued  # a token connection: when its token was minted
+        self.address = address  # the client's address, for the limits that span its connections
         self.auth_hash: str | None = None  # the user's session auth hash at connect: it changes with the password
         self.connection_id = uuid.uuid4().hex
         self.closed = False
@@ -245,6 +247,14 @@ class HubSession:
             await self.refuse(protocol.BAD_FRAME, '"event" must be 1-64 letters, digits or _.:-', ref)
             return
         if await self._authorized(name, ref, publishing=True) is None:
+            return
+        who = "user.%s" % self.user_id if self.user_id is not None else "address.%s" % self.address
+        if not await limits.may_publish(self.layer, who):
+            message = "at most %s publishes a second (%d at once) per user" % (
+                hub_settings.HUB_PUBLISH_RATE,
+                hub_settings.HUB_PUBLISH_BURST,
+            )
+            await self.refuse(protocol.RATE_LIMITED, message, ref)
             return
         sender = {"id": self.user_id, "username": self.user.get_username()} if self.user_id else None
         try:

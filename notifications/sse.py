@@ -9,9 +9,10 @@ whichever server process holds it. Protocol: docs/protocol.md, "Server-Sent Even
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -24,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from redis.exceptions import RedisError
 
-from notifications import groups, protocol, tokens
+from notifications import groups, limits, protocol, tokens
 from notifications.conf import hub_settings
 from notifications.exceptions import InvalidToken
 from notifications.session import FRAME_TYPE, HubSession
@@ -71,7 +72,9 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
         return JsonResponse({"error": "anonymous_refused", "message": "sign in to use the hub"}, status=403)
     resume = protocol.decode_cursor(request.headers.get("Last-Event-ID") or request.GET.get("last_event_id"))
     topics = request.GET.getlist("topic")[: hub_settings.HUB_MAX_SUBSCRIPTIONS]
-    response = StreamingHttpResponse(_events(user, mark, issued, resume, topics), content_type="text/event-stream")
+    address = request.META.get("REMOTE_ADDR")
+    events = _events(user, mark, issued, address, resume, topics)
+    response = StreamingHttpResponse(events, content_type="text/event-stream")
     response["X-Accel-Buffering"] = "no"  # nginx: pass each message on at once
     return response
 
@@ -115,13 +118,28 @@ async def post_frame(request: HttpRequest, connection: str) -> HttpResponseBase:
 
 
 async def _events(
-    user: Any, mark: str | None, issued: float | None, resume: dict[str, str], topics: list[str]
+    user: Any, mark: str | None, issued: float | None, address: str | None, resume: dict[str, str], topics: list[str]
 ) -> AsyncIterator[str]:
     """Open a session on a new inbox channel and write its frames out until it closes or the client goes."""
+    if not limits.connection_opened(address):
+        yield "data: %s\n\n" % protocol.encode({"type": "close", "code": protocol.CLOSE_TOO_MANY_CONNECTIONS})
+        return
+    try:
+        # aclosing: a client gone mid-stream closes the session's generator now, not at garbage collection.
+        async with contextlib.aclosing(_session_events(user, mark, issued, address, resume, topics)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+    finally:
+        limits.connection_closed(address)
+
+
+async def _session_events(
+    user: Any, mark: str | None, issued: float | None, address: str | None, resume: dict[str, str], topics: list[str]
+) -> AsyncGenerator[str, None]:
     layer = get_channel_layer()
     channel, queue = await layer.new_inbox()
     transport = _Transport()
-    session = HubSession(layer, channel, user, transport, mark, issued)
+    session = HubSession(layer, channel, user, transport, mark, issued, address)
     session.connection_id = signing.dumps({"c": channel, "u": session.user_id}, salt=_SALT)
     try:
         await session.open(resume, topics)

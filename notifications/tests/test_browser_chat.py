@@ -137,7 +137,7 @@ def test_reconnects_and_resubscribes_since_the_last_event(new_page: Any, room_ur
         server.on_message(to_page)
 
     first = new_page()
-    first.route_web_socket(re.compile(r"/ws/$"), relay)
+    first.route_web_socket(re.compile(r"/ws/(\?.*)?$"), relay)
     open_room(first, room_url)
     second = open_room(new_page(), room_url)
     say(first, "before the drop")

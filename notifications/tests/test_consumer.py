@@ -12,7 +12,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import Permission
 from django.test import override_settings
 
-from notifications import protocol, publish, tokens
+from notifications import protocol, publish, redis_client, tokens
 from notifications.asgi import websocket_app
 
 websocket_application = websocket_app(tune_gc=False)
@@ -291,3 +291,23 @@ async def test_after_a_flood_close_nothing_more_is_sent_and_groups_are_left() ->
         assert await communicator.receive_nothing(timeout=0.3)
         await communicator.disconnect()
     assert _members(groups.audience_group(groups.EVERYONE)) == set()
+
+
+@override_settings(HUB_PUBLISH_BURST=3, HUB_PUBLISH_RATE=0.01)
+async def test_publishes_are_capped_per_user_across_sockets(alice: Any) -> None:
+    """One user's sockets share one publish bucket (in Redis): past the burst, rate_limited on any of them."""
+    token = await database_sync_to_async(tokens.mint)(alice)
+    first, _ = await open_socket(f"/ws/?token={token}")
+    second, _ = await open_socket(f"/ws/?token={token}")
+    frame = {"type": "publish", "topic": "chat.capped", "event": "message", "data": 1}
+    answers = []
+    for socket in (first, second, first, second):
+        await socket.send_json_to(frame)
+        while (answer := await socket.receive_json_from(timeout=5))["type"] == "event":
+            pass
+        answers.append(answer.get("code", answer["type"]))
+    assert answers == ["published", "published", "published", "rate_limited"]
+    await first.disconnect()
+    await second.disconnect()
+    # The bucket outlives the test (user ids come back in other tests): empty it.
+    redis_client.client().delete(f"{redis_client.prefix()}:limits:publish:user.{alice.pk}")

@@ -146,7 +146,7 @@ def _ready(hub: _Hub) -> dict[int, tuple[str, str]]:
         assert response.status == 200
     hub.children = _descendants(hub.process.pid)
     commands = " | ".join(cmdline for _, cmdline in hub.children.values())
-    for program in ("-m daphne", "-m celery -A workers worker", "redis-server"):
+    for program in ("-m notifications.servers daphne", "-m celery -A workers worker", "redis-server"):
         assert program in commands, f"no {program} below runhub: {commands}"
     assert " beat " not in commands
     return hub.children
@@ -174,7 +174,7 @@ def test_runhub_serves_http_and_websockets_and_stops_cleanly_on_sigint(hub: _Hub
 def test_runhub_stops_everything_when_daphne_dies(hub: _Hub) -> None:
     """When Daphne is killed, runhub names it, stops the rest and exits non-zero."""
     children = _ready(hub)
-    daphne = next(pid for pid, (_, cmdline) in children.items() if "-m daphne" in cmdline)
+    daphne = next(pid for pid, (_, cmdline) in children.items() if "servers daphne" in cmdline)
     os.kill(daphne, signal.SIGKILL)
     assert hub.process.wait(timeout=15) != 0, hub.output[-4000:]
     hub.wait_for_line("daphne exited with code -9", timeout=5)

@@ -157,7 +157,9 @@ def _commands(
 ) -> list[tuple[str, list[str]]]:
     """Return (name, argv) of each child to start."""
     python = sys.executable
-    commands = [("daphne", [python, "-m", "daphne", "-b", host, "-p", str(port), server_app])]
+    # Daphne with the hub's bounds: frames over HUB_MAX_FRAME_BYTES refused unread, slow handshakes dropped.
+    serve = [python, "-m", "notifications.servers", "daphne", server_app, "--host", host, "--port", str(port)]
+    commands = [("daphne", serve)]
     if celery_app is None:
         return commands
     celery = [python, "-m", "celery", "-A", celery_app]
