@@ -9,6 +9,8 @@
  *   trimmed), it reads the state over HTTP, shows its count and passes it on as "inbox:state"
  *   (detail: {unread, items, page, pages}) for the page #inbox-list[data-page] shows. Resets that
  *   come together make one request; one that comes while a request is out makes one more.
+ * - Every reconnect (a hello after the first) does the same, for notifications whose event
+ *   could not be published while the hub was down.
  */
 (function () {
   "use strict";
@@ -71,6 +73,13 @@
 
   hub.on("notification.new", follow("inbox:new"));
   hub.on("notification.read", follow("inbox:read"));
+  // A reconnect re-reads the state too: a notification created while the hub was unreachable
+  // was stored, but its event could not be published, so no replay or reset will bring it.
+  let hellos = 0;
+  hub.onFrame("hello", () => {
+    hellos += 1;
+    if (hellos > 1) resync();
+  });
   hub.onFrame("reset", (frame) => {
     if (hub.hello && hub.hello.user != null && frame.topic === `user.${hub.hello.user}`) resync();
   });
