@@ -41,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "HUB_TOPIC_HISTORY": {},
     # Server processes only: the youngest generation's threshold (0 = Python's default).
     "HUB_GC_THRESHOLD": 50_000,
+    # A bearer token that lets a scraper read /hub/metrics (None: staff only).
+    "HUB_METRICS_TOKEN": None,
     # --- manage.py runhub ---
     # Where runhub keeps the embedded Redis's files and its URL (None: ".hub" in the working directory).
     "HUB_STATE_DIR": None,

@@ -24,9 +24,15 @@ def prefix() -> str:
     return _config().get("prefix", "asgi")
 
 
-def client() -> redis.Redis:
-    """Return this process's client of the hub's Redis (a connection pool; safe across threads and forks)."""
-    return _client_for(json.dumps(_first_host(), sort_keys=True, default=str))
+def client(timeout: float | None = None) -> redis.Redis:
+    """Return this process's client of the hub's Redis (a pool; safe across threads and forks).
+
+    With ``timeout``, a separate client whose connects and replies give up after that many seconds.
+    """
+    host = _first_host()
+    if timeout is not None:
+        host = {"socket_connect_timeout": timeout, "socket_timeout": timeout, **host}
+    return _client_for(json.dumps(host, sort_keys=True, default=str))
 
 
 def async_client() -> aioredis.Redis:

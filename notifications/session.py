@@ -330,6 +330,7 @@ class HubSession:
 
     async def hub_overflow(self, message: dict) -> None:
         """Close a session that fell too far behind; the client reconnects and catches up."""
+        metrics.slow_client_closed()
         await self.close(protocol.CLOSE_TOO_SLOW)
 
     async def hub_frame(self, message: dict) -> None:
@@ -415,6 +416,7 @@ class HubSession:
         elif since is not None:
             self._advance(stream, since)
         for event in events:
+            event["_replayed"] = True  # metrics: counted as replayed, not as publish-to-delivery latency
             await self.hub_event(event)
 
     async def _authorized(self, name: Any, ref: Any, publishing: bool = False) -> registry.Topic | None:

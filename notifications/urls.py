@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from notifications import sse, views
+from notifications import health, prometheus, sse, views
 
 app_name = "notifications"
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("token/", views.token, name="token"),
     path("sse/", sse.stream, name="sse"),
     path("sse/<str:connection>/", sse.post_frame, name="sse_frame"),
+    path("metrics", prometheus.view, name="metrics"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]
