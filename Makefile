@@ -15,8 +15,10 @@ $(INSTALLED): requirements/base.txt requirements/local.txt
 
 install: $(INSTALLED)
 
+PORT ?= 8000
+
 run: install
-	$(PY) manage.py runhub
+	$(PY) manage.py runhub --port $(PORT)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -124,6 +124,7 @@ def celery_worker(django_db_setup: Any, tmp_path_factory: pytest.TempPathFactory
     command = [
         sys.executable, "-m", "celery", "-A", "workers", "worker", "--pool", "prefork", "--concurrency", "1",
         "--without-gossip", "--without-mingle", "--loglevel", "INFO",
+        "--queues", "%s,%s" % (os.environ["CELERY_TASK_DEFAULT_QUEUE"], os.environ["HUB_REALTIME_QUEUE"]),
     ]  # fmt: skip
     process = start_process(command, log, lambda: log.exists() and b" ready." in log.read_bytes(), "Celery worker")
     yield log

@@ -32,6 +32,7 @@ def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> 
     os.environ.setdefault("HUB_JOB_FILES_DIR", tempfile.mkdtemp(prefix=f"{namespace}-job-files-"))
     os.environ.setdefault("HUB_REDIS_PREFIX", namespace)
     os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", namespace)
+    os.environ.setdefault("HUB_REALTIME_QUEUE", f"{namespace}-realtime")
     # Chat rooms keep 100 events in production; the replay tests send 200 to one.
     os.environ.setdefault("HUB_TOPIC_HISTORY", "chat.{room}=250")
 

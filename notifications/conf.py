@@ -41,6 +41,9 @@ DEFAULTS: dict[str, Any] = {
     "HUB_TOPIC_HISTORY": {},
     # Server processes only: the youngest generation's threshold (0 = Python's default).
     "HUB_GC_THRESHOLD": 50_000,
+    # The Celery queue of realtime work (dashboard pushes, hub samples, the announcement scheduler),
+    # served by its own worker so that long jobs never hold it up.
+    "HUB_REALTIME_QUEUE": "hub-realtime",
     # A bearer token that lets a scraper read /hub/metrics (None: staff only).
     "HUB_METRICS_TOKEN": None,
     # --- manage.py runhub ---

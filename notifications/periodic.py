@@ -19,24 +19,29 @@ from typing import Any
 from django.db import close_old_connections
 from django.utils.module_loading import import_string
 
+from notifications.conf import hub_settings
+
 __all__ = ["every", "schedule"]
 
 logger = logging.getLogger(__name__)
 
 
 class _Entry:
-    __slots__ = ("in_beat", "seconds", "task")
+    __slots__ = ("in_beat", "realtime", "seconds", "task")
 
-    def __init__(self, task: str, seconds: Callable[[], float], in_beat: bool):
-        self.task, self.seconds, self.in_beat = task, seconds, in_beat
+    def __init__(self, task: str, seconds: Callable[[], float], in_beat: bool, realtime: bool):
+        self.task, self.seconds, self.in_beat, self.realtime = task, seconds, in_beat, realtime
 
 
 _entries: dict[str, _Entry] = {}
 
 
-def every(name: str, task: str, seconds: Callable[[], float], *, in_beat: bool = False) -> None:
-    """Run ``task`` (a dotted task name) every ``seconds()`` seconds: sent to a worker, or ``in_beat`` itself."""
-    _entries[name] = _Entry(task, seconds, in_beat)
+def every(name: str, task: str, seconds: Callable[[], float], *, in_beat: bool = False, realtime: bool = False) -> None:
+    """Run ``task`` (a dotted task name) every ``seconds()`` seconds: sent to a worker, or ``in_beat`` itself.
+
+    ``realtime`` work goes to ``HUB_REALTIME_QUEUE``, whose worker long jobs never hold up.
+    """
+    _entries[name] = _Entry(task, seconds, in_beat, realtime)
 
 
 def schedule() -> dict[str, dict[str, Any]]:
@@ -47,7 +52,10 @@ def schedule() -> dict[str, dict[str, Any]]:
             continue
         period = float(entry.seconds())
         # A run that waited longer than a period is superseded by the next one.
-        entries[name] = {"task": entry.task, "schedule": period, "options": {"expires": period}}
+        options: dict[str, Any] = {"expires": period}
+        if entry.realtime:
+            options["queue"] = hub_settings.HUB_REALTIME_QUEUE
+        entries[name] = {"task": entry.task, "schedule": period, "options": options}
     return entries
 
 

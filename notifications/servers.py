@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("application", help="the ASGI application, as module:attribute")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=1, help="Uvicorn worker processes sharing the port")
     parser.add_argument(
         "--forwarded-allow-ips", default=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         help="proxies whose X-Forwarded-* headers are trusted (never '*'); default 127.0.0.1",
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--forwarded-allow-ips must list your proxies' addresses; '*' would trust every client")
     sys.path.insert(0, os.getcwd())
     if args.server == "uvicorn":
-        _serve_uvicorn(args.application, args.host, args.port, args.forwarded_allow_ips)
+        _serve_uvicorn(args.application, args.host, args.port, args.forwarded_allow_ips, args.workers)
     else:
         _serve_daphne(args.application, args.host, args.port)
 
@@ -58,12 +59,36 @@ def _frame_limit(application: str) -> int:
     return int(hub_settings.HUB_MAX_FRAME_BYTES)
 
 
-def _serve_uvicorn(application: str, host: str, port: int, forwarded: str) -> None:
+def _serve_uvicorn(application: str, host: str, port: int, forwarded: str, workers: int) -> None:
     import uvicorn
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    class GuardedHttpToolsProtocol(HttpToolsProtocol):
-        """Uvicorn's httptools protocol, dropping a connection whose request is not complete in time."""
+    uvicorn.run(
+        application, host=host, port=port, workers=workers, http=_guarded_protocol(), ws="websockets-sansio",
+        ws_max_size=_frame_limit(application), lifespan="off", proxy_headers=True, forwarded_allow_ips=forwarded,
+        log_level=os.environ.get("UVICORN_LOG_LEVEL", "warning"),
+    )  # fmt: skip
+
+
+def _guarded_protocol() -> type:
+    """Return :class:`GuardedHttpToolsProtocol`; raise ImportError naming the extra without Uvicorn."""
+    if _HttpToolsProtocol is None:
+        raise ImportError('Uvicorn is not installed: pip install "django-notification-hub[uvicorn]"')
+    return GuardedHttpToolsProtocol
+
+
+_HttpToolsProtocol: Any
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _HttpToolsProtocol
+except ImportError:  # the [uvicorn] extra is not installed: Daphne only
+    _HttpToolsProtocol = None
+
+if _HttpToolsProtocol is not None:
+
+    class GuardedHttpToolsProtocol(_HttpToolsProtocol):
+        """Uvicorn's httptools protocol, dropping a connection whose request is not complete in time.
+
+        At module level: Uvicorn's worker processes find it by name.
+        """
 
         _handshake_timer: asyncio.TimerHandle | None = None
 
@@ -86,12 +111,6 @@ def _serve_uvicorn(application: str, host: str, port: int, forwarded: str) -> No
             self._handshake_timer = None
             if not self.transport.is_closing():
                 self.transport.close()
-
-    uvicorn.run(
-        application, host=host, port=port, http=GuardedHttpToolsProtocol, ws="websockets-sansio",
-        ws_max_size=_frame_limit(application), lifespan="off", proxy_headers=True,
-        forwarded_allow_ips=forwarded, log_level=os.environ.get("UVICORN_LOG_LEVEL", "warning"),
-    )  # fmt: skip
 
 
 def _serve_daphne(application: str, host: str, port: int) -> None:

@@ -22,5 +22,5 @@ class AnnouncementsConfig(AppConfig):
         if hooks.active_announcements not in registry.connect_hooks():
             registry.on_connect(hooks.active_announcements)
         periodic.every("announcements-publish-due", "notifications.announcements.tasks.publish_due",
-                       lambda: hub_settings.HUB_ANNOUNCEMENTS_SCHEDULE_SECONDS)  # fmt: skip
+                       lambda: hub_settings.HUB_ANNOUNCEMENTS_SCHEDULE_SECONDS, realtime=True)  # fmt: skip
         checks.register(check_schedule)

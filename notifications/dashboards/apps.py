@@ -24,7 +24,7 @@ class DashboardsConfig(AppConfig):
         post_save.connect(signals.model_changed, dispatch_uid="dashboards.metrics.post_save")
         post_delete.connect(signals.model_changed, dispatch_uid="dashboards.metrics.post_delete")
         periodic.every("dashboards-sample-hub", "notifications.dashboards.tasks.sample_hub",
-                       lambda: hub_settings.HUB_DASHBOARD_HUB_EVERY)  # fmt: skip
+                       lambda: hub_settings.HUB_DASHBOARD_HUB_EVERY, realtime=True)  # fmt: skip
         periodic.every("dashboards-refresh", "notifications.dashboards.tasks.refresh_dashboards",
-                       lambda: hub_settings.HUB_DASHBOARD_REFRESH_EVERY)  # fmt: skip
+                       lambda: hub_settings.HUB_DASHBOARD_REFRESH_EVERY, realtime=True)  # fmt: skip
         checks.register(dashboard_checks.check_dashboards)

@@ -171,7 +171,9 @@ def _schedule(name: str, token: str | None) -> None:
     from notifications.dashboards import tasks
 
     try:
-        tasks.flush_dashboard.apply_async(args=[name, token], countdown=hub_settings.HUB_DASHBOARD_INTERVAL)
+        tasks.flush_dashboard.apply_async(
+            args=[name, token], countdown=hub_settings.HUB_DASHBOARD_INTERVAL, queue=hub_settings.HUB_REALTIME_QUEUE
+        )
     except OperationalError as error:
         raise HubUnavailable("could not schedule a push of dashboard %r: %s" % (name, error)) from error
 

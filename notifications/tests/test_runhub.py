@@ -29,10 +29,10 @@ pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="re
 class _Hub:
     """A ``manage.py runhub`` subprocess whose merged stdout and stderr are collected line by line."""
 
-    def __init__(self, state_dir: Path, port: int):
+    def __init__(self, state_dir: Path, port: int, *options: str):
         env = {name: value for name, value in os.environ.items() if name not in ("REDIS_URL", "DATABASE_URL")}
         env.update(HUB_STATE_DIR=str(state_dir), DJANGO_SETTINGS_MODULE="settings.local", PYTHONUNBUFFERED="1")
-        command = [sys.executable, "manage.py", "runhub", "--port", str(port), "--no-beat"]
+        command = [sys.executable, "manage.py", "runhub", "--port", str(port), "--no-beat", *options]
         self.port = port
         self.state_dir = state_dir
         self.lines: list[str] = []
@@ -146,7 +146,8 @@ def _ready(hub: _Hub) -> dict[int, tuple[str, str]]:
         assert response.status == 200
     hub.children = _descendants(hub.process.pid)
     commands = " | ".join(cmdline for _, cmdline in hub.children.values())
-    for program in ("-m notifications.servers daphne", "-m celery -A workers worker", "redis-server"):
+    programs = ("-m notifications.servers daphne", "-A workers worker", "--queues hubtest", "realtime@", "redis-server")
+    for program in programs:
         assert program in commands, f"no {program} below runhub: {commands}"
     assert " beat " not in commands
     return hub.children
@@ -228,3 +229,19 @@ async def _replay_lobby(url: str) -> list[dict[str, Any]]:
             if frame["type"] != "subscribed":
                 frames.append(frame)
         return frames
+
+
+def test_runhub_serves_with_several_processes_and_keeps_the_terminal_short(tmp_path: Path) -> None:
+    """--processes 2 serves with two Uvicorn workers; the terminal gets one line per process, logs go to files."""
+    hub = _Hub(tmp_path / "state", free_port(), "--processes", "2", "--no-worker")
+    try:
+        hub.wait_for_line("Serving the hub at", timeout=60)
+        assert asyncio.run(_first_frame(f"ws://127.0.0.1:{hub.port}/ws/"))["type"] == "hello"
+        servers = [cmd for _, cmd in _descendants(hub.process.pid).values() if "multiprocessing" in cmd]
+        assert len(servers) >= 2, servers  # Uvicorn's two worker processes
+        status = [line for line in hub.lines if " pid " in line]
+        assert [line.split()[0] for line in status] == ["uvicorn"], hub.output
+        assert (hub.state_dir / "logs" / "uvicorn.log").exists()
+        assert len(hub.lines) < 15, hub.output  # a short status, not the servers' logs
+    finally:
+        hub.stop()

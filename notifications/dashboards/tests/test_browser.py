@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def test_kpi_changes_and_chart_gains_a_point_without_reload(
-    orm_beside_playwright: None, make_user: Any, page: Page, live_hub: Any
+    orm_beside_playwright: None, make_user: Any, page: Page, live_hub: Any, celery_worker: Any
 ) -> None:
     """On an open sales dashboard, a new order changes Orders today, adds a chart point and a table row."""
     grant(make_user("carol"))

@@ -1,8 +1,10 @@
 """``manage.py runhub``: the whole hub on one machine, what ``make run`` calls.
 
 Starts Redis (embedded, unless REDIS_URL is set), migrates, runs HUB_RUNHUB_COMMANDS, then
-supervises Daphne (serving ASGI_APPLICATION), a Celery worker and Celery beat (of
-HUB_CELERY_APP) until Ctrl-C or until one of them dies. Children get ``REDIS_URL``.
+supervises the server (Daphne serving ASGI_APPLICATION; Uvicorn with ``--processes N``),
+two Celery workers (jobs, and realtime work on HUB_REALTIME_QUEUE) and Celery beat (of
+HUB_CELERY_APP) until Ctrl-C or until one of them dies. Children get ``REDIS_URL``; their
+output goes to HUB_STATE_DIR/logs/<name>.log, and the terminal gets a short status.
 """
 
 from __future__ import annotations
@@ -46,18 +48,27 @@ class _Child:
 
     name: str
     process: subprocess.Popen[bytes]
+    log: Path | None = None
 
 
 class Command(BaseCommand):
-    help = "Serve the hub: Redis (embedded unless REDIS_URL is set), Daphne, a Celery worker and beat."
+    help = "Serve the hub: Redis (embedded unless REDIS_URL is set), the server, Celery workers and beat."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1", help="Address Daphne binds (default 127.0.0.1).")
-        parser.add_argument("--port", type=int, default=8000, help="Port Daphne listens on (default 8000).")
+        parser.add_argument("--host", default="127.0.0.1", help="Address the server binds (default 127.0.0.1).")
+        parser.add_argument("--port", type=int, default=8000, help="Port the server listens on (default 8000).")
+        parser.add_argument(
+            "--processes", type=int, default=1,
+            help="Server processes (default 1: Daphne; more: Uvicorn workers sharing the port).",
+        )  # fmt: skip
         parser.add_argument("--no-worker", action="store_true", help="Do not start a Celery worker.")
         parser.add_argument("--no-beat", action="store_true", help="Do not start Celery beat.")
 
-    def handle(self, *args: Any, host: str, port: int, no_worker: bool, no_beat: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, host: str, port: int, processes: int, no_worker: bool, no_beat: bool, **options: Any
+    ) -> None:
+        if not 1 <= processes <= 64:
+            raise CommandError("--processes must be between 1 and 64, not %d." % processes)
         _check_free(host, port)
         server_app = _asgi_target()
         celery_app = None if no_worker and no_beat else _celery_app(server_app)
@@ -70,6 +81,8 @@ class Command(BaseCommand):
         directory.mkdir(parents=True, exist_ok=True)
         directory.chmod(0o700)
         url_file = directory / "redis.url"
+        logs = directory / "logs"
+        logs.mkdir(exist_ok=True)
         received: list[int] = []  # stop signals, recorded by the handler and acted on by the loop
 
         def record(number: int, frame: FrameType | None) -> None:
@@ -93,8 +106,10 @@ class Command(BaseCommand):
             if received:
                 return
             env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE, "REDIS_URL": redis_url}
-            for name, command in _commands(host, port, directory, server_app, celery_app, not no_worker, not no_beat):
-                children.append(_start(name, command, env))
+            plan = _commands(host, port, processes, directory, server_app, celery_app, not no_worker, not no_beat)
+            for name, command in plan:
+                children.append(_start(name, command, env, logs / ("%s.log" % name)))
+                self._say("  %-17s pid %-7d log %s" % (name, children[-1].process.pid, _shown(children[-1].log)))
             failed = self._supervise(children, embedded, received, host, port, redis_note)
         finally:
             _stop_all(children, self._say)
@@ -137,6 +152,8 @@ class Command(BaseCommand):
                 code = child.process.poll()
                 if code is not None and not received:
                     self._say("%s exited with code %s; stopping the hub" % (child.name, _describe(code)), error=True)
+                    for line in _tail(child.log):
+                        self._say("  %s | %s" % (child.name, line), error=True)
                     return child
             if not announced and _answers(host, port):
                 self._say("Serving the hub at %s (Redis: %s). Ctrl-C stops it." % (_http_url(host, port), note))
@@ -153,21 +170,37 @@ class Command(BaseCommand):
 
 
 def _commands(
-    host: str, port: int, directory: Path, server_app: str, celery_app: str | None, worker: bool, beat: bool
+    host: str,
+    port: int,
+    processes: int,
+    directory: Path,
+    server_app: str,
+    celery_app: str | None,
+    worker: bool,
+    beat: bool,
 ) -> list[tuple[str, list[str]]]:
     """Return (name, argv) of each child to start."""
     python = sys.executable
-    # Daphne with the hub's bounds: frames over HUB_MAX_FRAME_BYTES refused unread, slow handshakes dropped.
-    serve = [python, "-m", "notifications.servers", "daphne", server_app, "--host", host, "--port", str(port)]
-    commands = [("daphne", serve)]
+    # The servers with the hub's bounds: frames over HUB_MAX_FRAME_BYTES refused unread, slow handshakes dropped.
+    where = ["--host", host, "--port", str(port)]
+    if processes == 1:
+        commands = [("daphne", [python, "-m", "notifications.servers", "daphne", server_app, *where])]
+    else:
+        serve = [python, "-m", "notifications.servers", "uvicorn", server_app, *where, "--workers", str(processes)]
+        commands = [("uvicorn", serve)]
     if celery_app is None:
         return commands
     celery = [python, "-m", "celery", "-A", celery_app]
     if worker:
-        commands.append(("celery worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"]))
+        jobs_queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")
+        realtime = ["worker", "--loglevel", "INFO", "--concurrency", "1", "--queues", hub_settings.HUB_REALTIME_QUEUE]
+        commands.append(
+            ("worker-jobs", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "--queues", jobs_queue])
+        )
+        commands.append(("worker-realtime", [*celery, *realtime, "--hostname", "realtime@%h"]))
     if beat:
         schedule = str(directory / "celerybeat-schedule")
-        commands.append(("celery beat", [*celery, "beat", "--loglevel", "INFO", "--schedule", schedule]))
+        commands.append(("beat", [*celery, "beat", "--loglevel", "INFO", "--schedule", schedule]))
     return commands
 
 
@@ -193,12 +226,35 @@ def _celery_app(server_app: str) -> str | None:
     return None
 
 
-def _start(name: str, command: list[str], env: dict[str, str]) -> _Child:
-    """Start one child in its own process group, in the project directory, reading nothing from the terminal."""
+def _start(name: str, command: list[str], env: dict[str, str], log: Path) -> _Child:
+    """Start one child in its own process group, in the project directory, its output appended to ``log``."""
     directory = getattr(settings, "BASE_DIR", None) or Path.cwd()
-    process = subprocess.Popen(command, cwd=directory, env=env, stdin=subprocess.DEVNULL, process_group=0)
+    with log.open("ab") as output:
+        output.write(b"\n---- %s: %s\n" % (time.strftime("%Y-%m-%d %H:%M:%S").encode(), " ".join(command).encode()))
+        output.flush()
+        process = subprocess.Popen(
+            command, cwd=directory, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+            process_group=0,
+        )  # fmt: skip
     logger.debug("started %s as pid %d", name, process.pid)
-    return _Child(name, process)
+    return _Child(name, process, log)
+
+
+def _tail(log: Path | None, lines: int = 15) -> list[str]:
+    """Return the last ``lines`` lines of a child's log (what explains its exit)."""
+    if log is None or not log.exists():
+        return []
+    return log.read_text(errors="replace").splitlines()[-lines:]
+
+
+def _shown(path: Path | None) -> str:
+    """Return ``path`` relative to the working directory where it can be."""
+    if path is None:
+        return ""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _stop_all(children: list[_Child], say: Callable[..., None]) -> None:
