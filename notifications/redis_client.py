@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from typing import Any
 
 import redis
@@ -16,7 +17,7 @@ import redis.asyncio as aioredis
 from channels_redis.utils import decode_hosts
 from django.conf import settings
 
-__all__ = ["async_client", "client", "prefix"]
+__all__ = ["async_client", "check", "client", "prefix"]
 
 
 def prefix() -> str:
@@ -33,6 +34,34 @@ def client(timeout: float | None = None) -> redis.Redis:
     if timeout is not None:
         host = {"socket_connect_timeout": timeout, "socket_timeout": timeout, **host}
     return _client_for(json.dumps(host, sort_keys=True, default=str))
+
+
+def check(timeout: float = 2.0) -> None:
+    """Raise HubUnavailable, naming the Redis (password hidden), unless the hub's Redis answers in time.
+
+    Management commands call it first, so that they fail with a line saying what to do
+    instead of claiming to have pushed what nothing could receive.
+    """
+    from notifications.exceptions import HubUnavailable
+
+    try:
+        client(timeout=timeout).ping()
+    except (redis.RedisError, OSError) as error:
+        raise HubUnavailable(
+            "the hub's Redis (%s) does not answer: %s. Start the hub (make run / manage.py runhub) or point "
+            "REDIS_URL (CHANNEL_LAYERS) at a running Redis."
+            % (_described(), str(error).rstrip(".") or type(error).__name__)
+        ) from error
+
+
+def _described() -> str:
+    host = dict(_first_host())
+    if "address" in host:
+        address = str(host["address"])
+        return re.sub(r"//([^:@/]*):[^@/]*@", r"//\1:***@", address)
+    if "master_name" in host:
+        return "Sentinel master %s" % host["master_name"]
+    return "%s:%s" % (host.get("host", "localhost"), host.get("port", 6379))
 
 
 def async_client() -> aioredis.Redis:

@@ -9,6 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hub import sales
+from notifications import redis_client
+from notifications.exceptions import HubUnavailable
 
 
 class Command(BaseCommand):
@@ -22,6 +24,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, rate: float, seconds: float, seed: int | None, **options: Any) -> None:
         if rate <= 0 or seconds < 0:
             raise CommandError("--rate must be positive and --seconds 0 or more, not %r and %r." % (rate, seconds))
+        try:
+            redis_client.check()
+        except HubUnavailable as error:
+            raise CommandError("No orders created: %s" % error) from None
         rng = random.Random(seed)
         start = time.monotonic()
         created = 0

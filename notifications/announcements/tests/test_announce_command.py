@@ -70,3 +70,23 @@ def test_announce_names_bad_input(args: list[str], message: str) -> None:
     with pytest.raises(CommandError, match=re.escape(message)):
         announce("--title", "t", *args)
     assert not Announcement.objects.exists()
+
+
+@pytest.mark.django_db
+def test_announce_without_a_reachable_hub_posts_nothing_and_says_what_to_do() -> None:
+    """No Redis answers where the channel layer points: CommandError saying so, and no announcement stored."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    from notifications.embedded_redis import free_port
+
+    layers = {
+        "default": {
+            **settings.CHANNEL_LAYERS["default"],
+            "CONFIG": {"hosts": [f"redis://:secret@127.0.0.1:{free_port()}/0"]},
+        }
+    }
+    with override_settings(CHANNEL_LAYERS=layers), pytest.raises(CommandError) as refused:
+        call_command("announce", "--title", "Maintenance", "--body", "tonight")
+    assert "does not answer" in str(refused.value) and "make run" in str(refused.value)
+    assert "secret" not in str(refused.value) and not Announcement.objects.exists()

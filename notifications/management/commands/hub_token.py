@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from redis.exceptions import RedisError
 
-from notifications import tokens
+from notifications import redis_client, tokens
 from notifications.conf import hub_settings
 from notifications.exceptions import HubUnavailable
 
@@ -30,9 +30,10 @@ class Command(BaseCommand):
         user = user_model._default_manager.filter(**{username_field: username}).first()
         if revoke and user is not None:
             try:
+                redis_client.check()
                 tokens.revoke(user)
             except (RedisError, HubUnavailable) as error:
-                raise CommandError("Cannot reach the hub's Redis to revoke the tokens: %s" % error) from None
+                raise CommandError("Nothing was revoked: %s" % error) from None
             self.stdout.write("Revoked every hub token of %s; their connections are closing (4001)." % username)
             return
         if user is None or not user.is_active:

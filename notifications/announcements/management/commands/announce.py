@@ -12,8 +12,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from notifications import redis_client
 from notifications.announcements import services
 from notifications.announcements.models import Announcement
+from notifications.exceptions import HubUnavailable
 
 _BASE_AUDIENCES = ("everyone", "authenticated", "staff")
 
@@ -42,7 +44,11 @@ class Command(BaseCommand):
         parser.add_argument("--not-dismissible", action="store_true", help="Users cannot close it.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        """Create the announcement; raise CommandError naming any bad value."""
+        """Create the announcement; raise CommandError naming any bad value, or when the hub is unreachable."""
+        try:
+            redis_client.check()
+        except HubUnavailable as error:
+            raise CommandError("Nothing was posted: %s" % error) from None
         audience, groups, users = _audiences(options["audience"] or ["everyone"])
         starts = _when(options["starts"], "--starts") if options["starts"] else timezone.now()
         expires = _when(options["expires"], "--expires") if options["expires"] else None
