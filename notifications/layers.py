@@ -47,6 +47,7 @@ from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer,
 from channels_redis.utils import _consistent_hash, _wrap_close, decode_hosts
 from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
 from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
@@ -546,8 +547,15 @@ class _HubShard(RedisSingleShardConnection):
                 self._dispatch(await self._pubsub.get_message(timeout=self._read_timeout))
             except (TimeoutError, asyncio.CancelledError, GeneratorExit):
                 raise
+            except (RedisError, OSError) as error:
+                # Expected in operation (a Redis restart, a failover): a line, not a traceback.
+                logger.warning(
+                    "Redis pub/sub connection lost (%s); retrying every second", error or type(error).__name__
+                )
+                await self._close_idle_connections()
+                await asyncio.sleep(1)  # back off before reconnecting
             except Exception:
-                logger.exception("Redis pub/sub connection lost; retrying every second")
+                logger.exception("Redis pub/sub reader failed; retrying every second")
                 await self._close_idle_connections()
                 await asyncio.sleep(1)  # back off before reconnecting
 

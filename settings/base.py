@@ -5,6 +5,7 @@ Every variable is documented in README.md ("Settings"). Secrets have no default 
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -100,10 +101,24 @@ HUB_REDIS_PREFIX = env.str("HUB_REDIS_PREFIX", default="hub")
 HUB_QUEUE_SIZE = env.int("HUB_QUEUE_SIZE", default=1000)
 HUB_GC_THRESHOLD = env.int("HUB_GC_THRESHOLD", default=50_000)
 
+# Redis Sentinel (docs/operations.md): REDIS_SENTINELS="host:port,host:port,host:port" and the
+# monitored master's name make the hub follow a failover; REDIS_URL is then not used by the hub.
+REDIS_SENTINELS = env.list("REDIS_SENTINELS", default=[])
+REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="mymaster")
+_HUB_REDIS: str | dict[str, Any] = REDIS_URL
+if REDIS_SENTINELS:
+    _HUB_REDIS = {
+        "sentinels": [(host, int(port)) for host, _, port in (entry.rpartition(":") for entry in REDIS_SENTINELS)],
+        "master_name": REDIS_SENTINEL_MASTER,
+        "sentinel_kwargs": {"socket_timeout": 2, "socket_connect_timeout": 2},
+        "socket_timeout": 5,
+        "socket_connect_timeout": 2,
+    }
+
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "notifications.layers.HubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": HUB_REDIS_PREFIX, "queue_size": HUB_QUEUE_SIZE},
+        "CONFIG": {"hosts": [_HUB_REDIS], "prefix": HUB_REDIS_PREFIX, "queue_size": HUB_QUEUE_SIZE},
     },
 }
 
