@@ -118,6 +118,17 @@ def live_hub(django_db_setup: Any, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture(scope="session")
+def second_hub(live_hub: LiveHub, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
+    """A second Daphne process on the same Redis and database, for tests that span server processes."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("daphne-2") / "daphne.log"
+    process = start_process(daphne_command(port), log, lambda: port_open(port), "Daphne 2")
+    yield LiveHub(port)
+    stop_process(process)
+    assert "Traceback" not in log.read_text(), log.read_text()[-5000:]
+
+
+@pytest.fixture(scope="session")
 def celery_worker(django_db_setup: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Run a real Celery worker on this run's queue; yield its log file."""
     log = tmp_path_factory.mktemp("celery") / "worker.log"

@@ -10,15 +10,26 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute
 
-__all__ = ["CHROMIUM", "chromium", "launch_chromium", "log_in", "new_context", "orm_beside_playwright", "page"]
+__all__ = [
+    "CHROMIUM",
+    "SocketRelay",
+    "chromium",
+    "launch_chromium",
+    "log_in",
+    "lose_history",
+    "new_context",
+    "orm_beside_playwright",
+    "page",
+]
 
 CHROMIUM = "/usr/bin/chromium"
 _ARGS = [
@@ -99,3 +110,40 @@ def log_in(page: Page, base_url: str, username: str) -> None:
     page.fill("#id_password", f"pw-{username}")
     page.click("button[type=submit]:has-text('Log in')")
     expect(page.locator("#whoami")).to_have_text(username)
+
+
+class SocketRelay:
+    """Carries a page's hub socket through Playwright, so that a test can drop it and act before it is back."""
+
+    def __init__(self, page: Page) -> None:
+        self.routes: list[WebSocketRoute] = []
+        self._while_away: Callable[[], None] | None = None
+        self._failed: BaseException | None = None
+        page.route_web_socket(re.compile(r"/ws/(\?.*)?$"), self._relay)
+
+    def _relay(self, route: WebSocketRoute) -> None:
+        while_away, self._while_away = self._while_away, None
+        try:
+            if while_away is not None:
+                while_away()
+        except BaseException as error:  # raised again by drop(), in the test's own frame
+            self._failed = error
+        self.routes.append(route)
+        route.connect_to_server()
+
+    def drop(self, page: Page, while_away: Callable[[], None]) -> None:
+        """Close the page's socket as a restarting server would; run ``while_away`` before the page reconnects."""
+        self._while_away = while_away
+        with page.expect_websocket():
+            self.routes[-1].close(code=1012, reason="service restart")
+        if self._failed is not None:
+            raise self._failed
+        assert self._while_away is None, "the page did not reconnect"
+
+
+def lose_history(*groups: str) -> None:
+    """Delete these groups' streams and what the hub remembers of them, as a Redis restarted empty does."""
+    from notifications import redis_client
+
+    keys = [f"{redis_client.prefix()}:history:{group}" for group in groups]
+    redis_client.client().delete(*keys, *(f"{key}:meta" for key in keys))

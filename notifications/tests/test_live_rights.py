@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -20,24 +20,12 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
-from conftest import LiveHub, daphne_command, port_open, start_process, stop_process
+from conftest import LiveHub
 from notifications import publish, tokens
-from notifications.embedded_redis import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WITHIN = 2.0  # seconds the issue allows between a change and its effect
-
-
-@pytest.fixture(scope="module")
-def second_hub(django_db_setup: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
-    """A second Daphne process on the same Redis and database."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("daphne-b") / "daphne.log"
-    process = start_process(daphne_command(port), log, lambda: port_open(port), "Daphne B")
-    yield LiveHub(port)
-    stop_process(process)
-    assert "Traceback" not in log.read_text(), log.read_text()[-5000:]
 
 
 class Socket:

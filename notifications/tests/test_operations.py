@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.test import Client, override_settings
 
-from conftest import LiveHub, daphne_command, port_open, start_process, stop_process, subprocess_env, wait_for
+from conftest import daphne_command, port_open, start_process, stop_process, subprocess_env, wait_for
 from notifications import publish, tokens
 from notifications.client import HubClient
 from notifications.embedded_redis import EmbeddedRedis, free_port
@@ -21,16 +21,6 @@ from notifications.embedded_redis import EmbeddedRedis, free_port
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TOKEN = "scrape-me-0123456789"
-
-
-@pytest.fixture(scope="module")
-def second_hub(django_db_setup: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
-    """A second Daphne process on the same Redis and database."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("daphne-2") / "daphne.log"
-    process = start_process(daphne_command(port), log, lambda: port_open(port), "Daphne 2")
-    yield LiveHub(port)
-    stop_process(process)
 
 
 def scrape() -> dict[str, float]:
@@ -44,6 +34,20 @@ def scrape() -> dict[str, float]:
             name, value = line.rsplit(" ", 1)
             samples[name] = float(value)
     return samples
+
+
+def settled_scrape(quiet: float = 1.5, timeout: float = 15.0) -> dict[str, float]:
+    """Scrape until hub_delivered_total has not moved for ``quiet`` seconds (earlier tests' figures flushed)."""
+    deadline = time.monotonic() + timeout
+    last, since = scrape(), time.monotonic()
+    while time.monotonic() - since < quiet:
+        assert time.monotonic() < deadline, "the hub's figures did not settle"
+        time.sleep(0.1)  # polling the once-a-second flush, bounded by the deadline
+        now = scrape()
+        if now["hub_delivered_total"] != last["hub_delivered_total"]:
+            since = time.monotonic()
+        last = now
+    return last
 
 
 def test_metrics_are_for_staff_or_a_token_only(make_user: Any) -> None:

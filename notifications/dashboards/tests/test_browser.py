@@ -6,8 +6,6 @@ Plain sync tests: Playwright's sync API cannot run inside pytest-asyncio's loop.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -16,12 +14,12 @@ from hub import sales
 from notifications import groups, publish, redis_client
 from notifications.dashboards import state, store
 from notifications.dashboards.tests.helpers import grant
-from notifications.tests.browser import log_in
+from notifications.tests.browser import SocketRelay, log_in
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not importable").expect
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, WebSocketRoute
+    from playwright.sync_api import Page
 
 
 def test_kpi_changes_and_chart_gains_a_point_without_reload(
@@ -59,35 +57,6 @@ def test_page_of_a_dashboard_the_user_may_not_view_is_refused(
     log_in(page, live_hub.http_url, "dave")
     response = page.goto(f"{live_hub.http_url}/dashboards/sales/")
     assert response is not None and response.status == 403
-
-
-class SocketRelay:
-    """Carries a page's hub socket through Playwright, so that a test can drop it and act before it is back."""
-
-    def __init__(self, page: Page) -> None:
-        self.routes: list[WebSocketRoute] = []
-        self._while_away: Callable[[], None] | None = None
-        self._failed: BaseException | None = None
-        page.route_web_socket(re.compile(r"/ws/(\?.*)?$"), self._relay)
-
-    def _relay(self, route: WebSocketRoute) -> None:
-        while_away, self._while_away = self._while_away, None
-        try:
-            if while_away is not None:
-                while_away()
-        except BaseException as error:  # raised again by drop(), in the test's own frame
-            self._failed = error
-        self.routes.append(route)
-        route.connect_to_server()
-
-    def drop(self, page: Page, while_away: Callable[[], None]) -> None:
-        """Close the page's socket as a restarting server would; run ``while_away`` before the page reconnects."""
-        self._while_away = while_away
-        with page.expect_websocket():
-            self.routes[-1].close(code=1012, reason="service restart")
-        if self._failed is not None:
-            raise self._failed
-        assert self._while_away is None, "the page did not reconnect"
 
 
 def push_sales(**values: Any) -> None:

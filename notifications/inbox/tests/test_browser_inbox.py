@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
 
-from notifications import groups, redis_client
+from notifications import groups
 from notifications.inbox import services
+from notifications.tests.browser import SocketRelay, lose_history
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, WebSocketRoute
+    from playwright.sync_api import Browser, Page
 
 
 @pytest.fixture
@@ -61,41 +61,6 @@ def test_reading_one_in_one_tab_updates_both_tabs(orm_beside_playwright: None, m
     for page in (inbox, other):
         expect(page.locator("#inbox-unread")).to_have_text("3")
     expect(inbox.locator("#inbox-list li.unread .title").first).to_have_text("fourth")
-
-
-class SocketRelay:
-    """Carries a page's hub socket through Playwright, so that a test can drop it and act before it is back."""
-
-    def __init__(self, page: Page) -> None:
-        self.routes: list[WebSocketRoute] = []
-        self._while_away: Callable[[], None] | None = None
-        self._failed: BaseException | None = None
-        page.route_web_socket(re.compile(r"/ws/(\?.*)?$"), self._relay)
-
-    def _relay(self, route: WebSocketRoute) -> None:
-        while_away, self._while_away = self._while_away, None
-        try:
-            if while_away is not None:
-                while_away()
-        except BaseException as error:  # raised again by drop(), in the test's own frame
-            self._failed = error
-        self.routes.append(route)
-        route.connect_to_server()
-
-    def drop(self, page: Page, while_away: Callable[[], None]) -> None:
-        """Close the page's socket as a restarting server would; run ``while_away`` before the page reconnects."""
-        self._while_away = while_away
-        with page.expect_websocket():
-            self.routes[-1].close(code=1012, reason="service restart")
-        if self._failed is not None:
-            raise self._failed
-        assert self._while_away is None, "the page did not reconnect"
-
-
-def lose_history(group: str) -> None:
-    """Delete ``group``'s stream and what the hub remembers of it, as a Redis restarted empty does."""
-    key = f"{redis_client.prefix()}:history:{group}"
-    redis_client.client().delete(key, f"{key}:meta")
 
 
 def test_after_history_is_lost_the_open_inbox_resyncs_without_a_reload(

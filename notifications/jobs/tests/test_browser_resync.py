@@ -7,56 +7,19 @@ the tests move jobs with the services a worker calls.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from notifications import groups, redis_client
+from notifications import groups
 from notifications.jobs import services, topics
 from notifications.jobs.models import Job
-from notifications.tests.browser import log_in
+from notifications.tests.browser import SocketRelay, log_in, lose_history
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not importable").expect
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, WebSocketRoute
-
-
-class SocketRelay:
-    """Carries a page's hub socket through Playwright, so that a test can drop it and act before it is back."""
-
-    def __init__(self, page: Page) -> None:
-        self.routes: list[WebSocketRoute] = []
-        self._while_away: Callable[[], None] | None = None
-        self._failed: BaseException | None = None
-        page.route_web_socket(re.compile(r"/ws/(\?.*)?$"), self._relay)
-
-    def _relay(self, route: WebSocketRoute) -> None:
-        while_away, self._while_away = self._while_away, None
-        try:
-            if while_away is not None:
-                while_away()
-        except BaseException as error:  # raised again by drop(), in the test's own frame
-            self._failed = error
-        self.routes.append(route)
-        route.connect_to_server()
-
-    def drop(self, page: Page, while_away: Callable[[], None]) -> None:
-        """Close the page's socket as a restarting server would; run ``while_away`` before the page reconnects."""
-        self._while_away = while_away
-        with page.expect_websocket():
-            self.routes[-1].close(code=1012, reason="service restart")
-        if self._failed is not None:
-            raise self._failed
-        assert self._while_away is None, "the page did not reconnect"
-
-
-def lose_history(*groups_: str) -> None:
-    """Delete these groups' streams and what the hub remembers of them, as a Redis restarted empty does."""
-    keys = [f"{redis_client.prefix()}:history:{group}" for group in groups_]
-    redis_client.client().delete(*keys, *(f"{key}:meta" for key in keys))
+    from playwright.sync_api import Page
 
 
 def running_job(owner: Any, title: str) -> Job:
