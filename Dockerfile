@@ -1,5 +1,4 @@
-# check=skip=SecretsUsedInArgOrEnv
-# The one image of the hub: web (Daphne), worker and beat (Celery) all run it; compose.yaml says how.
+# The one image of the hub: web (Uvicorn), worker and beat (Celery) all run it; compose.yaml says how.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -15,13 +14,11 @@ RUN pip install -r requirements/production.txt
 
 COPY . .
 
-# collectstatic imports settings.production, which refuses to load without a secret and hosts.
-# These dummies exist only for this step (hence the check skipped on line 1): they are not in
-# the image's environment, and the real values come from compose.yaml at run time.
-ARG DJANGO_SECRET_KEY=collectstatic-only-not-a-secret
+# collectstatic imports settings.production, which needs hosts (a dummy for this step only: the real
+# ones come from compose.yaml at run time) and no secret: it loads without one, and the deploy checks
+# of the CMD below refuse to serve without a strong one (notifications.E010).
 ARG ALLOWED_HOSTS=localhost
 RUN DJANGO_SETTINGS_MODULE=settings.production \
-    DJANGO_SECRET_KEY="$DJANGO_SECRET_KEY" \
     ALLOWED_HOSTS="$ALLOWED_HOSTS" \
     python manage.py collectstatic --noinput
 
@@ -31,4 +28,6 @@ USER hub
 
 ENV DJANGO_SETTINGS_MODULE=settings.production
 EXPOSE 8000
-CMD ["uvicorn", "hub.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--ws", "websockets-sansio", "--lifespan", "off"]
+# As compose.yaml's web: the deploy checks (a weak secret stops here), then Uvicorn with the hub's bounds,
+# trusting X-Forwarded-* only from FORWARDED_ALLOW_IPS (default the loopback; '*' is refused).
+CMD ["sh", "-c", "python manage.py check --deploy && exec python -m notifications.servers uvicorn hub.asgi:application --host 0.0.0.0 --port 8000 --forwarded-allow-ips \"${FORWARDED_ALLOW_IPS:-127.0.0.1}\""]

@@ -35,6 +35,9 @@ DEFAULTS: dict[str, Any] = {
     "HUB_PUBLISH_RATE": 5.0,
     "HUB_PUBLISH_BURST": 20,
     "HUB_TOKEN_MAX_AGE": 3600,
+    # Origins whose pages may open the websocket, e.g. ["https://example.org"] (None: the hosts of
+    # ALLOWED_HOSTS, on http and https, any port). "*" never means every origin (notifications.E011).
+    "HUB_ALLOWED_ORIGINS": None,
     "HUB_HISTORY_SIZE": 500,
     "HUB_HISTORY_TTL": 3600,
     # Per-pattern history sizes over the declared ones, e.g. {"chat.{room}": 200}.

@@ -4,10 +4,12 @@ Every variable is documented in README.md ("Settings"). Secrets have no default 
 ``local`` supplies development values and ``production`` demands them.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Runtime state of a development machine: SQLite file, embedded Redis data, demo logins.
@@ -26,6 +28,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    # Content-Security-Policy (django-csp) and login throttling (django-axes): docs/security.md.
+    "csp",
+    "axes",
     "notifications",
     "notifications.inbox",
     "notifications.announcements",
@@ -37,6 +42,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so that static files (the hub's shared-worker script among them) carry the policy too.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -44,6 +51,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -74,6 +83,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one
+# address, that pair is refused (429, even with the right password) for AXES_COOLOFF_MINUTES.
+# Axes' backend comes first and needs authenticate(request, ...), which the login views pass.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15.0))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -82,6 +100,43 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+
+# Headers every environment sends (production adds HTTPS: settings/production.py, docs/security.md).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+
+def content_security_policy(hosts: list[str], *, plain_http: bool) -> dict[str, Any]:
+    """Return django-csp's CONTENT_SECURITY_POLICY: this site only, no inline script, sockets to ``hosts``.
+
+    ``'self'`` covers the site's own ws:/wss: in current browsers (Chrome 71, Safari 16); the hosts'
+    wss: (ws: too with ``plain_http``) are listed for older ones. Inline styles stay allowed: the
+    feature templates still carry <style> blocks (docs/security.md, "Content-Security-Policy").
+    """
+    sockets = []
+    for host in hosts:
+        if not host or "*" in host or "[" in host:  # CSP has no syntax for IPv6 literals; 'self' covers them
+            continue
+        name = "*" + host if host.startswith(".") else host
+        sockets += ["wss://" + name] + (["ws://" + name] if plain_http else [])
+    return {
+        "DIRECTIVES": {
+            "default-src": [SELF],
+            "script-src": [SELF],
+            "style-src": [SELF, UNSAFE_INLINE],
+            "connect-src": [SELF, *sockets],
+            "object-src": [NONE],
+            "base-uri": [SELF],
+            "form-action": [SELF],
+            "frame-ancestors": [NONE],
+        },
+    }
+
+
+# Development pages pass it too: 'self' covers the dev server's websocket.
+CONTENT_SECURITY_POLICY = content_security_policy([], plain_http=True)
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
@@ -161,7 +216,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"daphne": {"level": "WARNING"}},
+    # axes.apps says "BEGIN" at every start; lockouts are logged by axes' handlers at WARNING.
+    "loggers": {"daphne": {"level": "WARNING"}, "axes.apps": {"level": "WARNING"}},
 }
 
 HUB_INBOX_RETENTION_DAYS = env.int("HUB_INBOX_RETENTION_DAYS", default=90)

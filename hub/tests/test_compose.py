@@ -33,14 +33,27 @@ def _steps(command: str | list[str]) -> list[list[str]]:
 
 
 def _check_program(argv: list[str]) -> None:
-    """Fail unless ``argv`` runs Uvicorn, Daphne, Celery or manage.py on code that exists in this project."""
+    """Fail unless ``argv`` runs the hub's servers, Uvicorn, Daphne, Celery or manage.py on code of this project."""
     if argv[:2] == ["python", "-m"]:
         argv = argv[2:]
-    if argv[0] == "uvicorn":
+    if argv[0] == "notifications.servers":
+        # Uvicorn with the hub's bounds: websockets-sansio, frames over HUB_MAX_FRAME_BYTES refused
+        # from their header (--ws-max-size), slow handshakes dropped (notifications/tests/test_server_bounds.py).
+        assert importlib.util.find_spec("notifications.servers") is not None
+        assert argv[1] == "uvicorn", "the slow-client bound needs Uvicorn's backpressure"
+        module_name, _, attribute = argv[2].partition(":")
+        assert hasattr(importlib.import_module(module_name), attribute), f"{argv[2]} does not exist"
+        assert argv[argv.index("--host") + 1] == "0.0.0.0", "the server must listen on every interface of the container"
+        _check_forwarded(argv)
+    elif argv[0] == "uvicorn":
         module_name, _, attribute = argv[1].partition(":")
         assert hasattr(importlib.import_module(module_name), attribute), f"{argv[1]} does not exist"
         assert argv[argv.index("--host") + 1] == "0.0.0.0", "Uvicorn must listen on every interface of the container"
         assert argv[argv.index("--ws") + 1] == "websockets-sansio", "the slow-client bound needs backpressure"
+        _check_forwarded(argv)
+        assert "--ws-max-size" in argv, "frames over HUB_MAX_FRAME_BYTES must be refused before being read whole"
+        size = argv[argv.index("--ws-max-size") + 1]
+        assert re.fullmatch(r"\$\$?\{?HUB_MAX_FRAME_BYTES(:-65536)?\}?", size), size
     elif argv[0] == "daphne":
         module_name, _, attribute = argv[-1].partition(":")
         assert hasattr(importlib.import_module(module_name), attribute), f"{argv[-1]} does not exist"
@@ -57,6 +70,14 @@ def _check_program(argv: list[str]) -> None:
         pytest.fail(f"unknown program in a compose command: {argv}")
 
 
+def _check_forwarded(argv: list[str]) -> None:
+    """The server trusts X-Forwarded-* from the proxies of FORWARDED_ALLOW_IPS only, never from everyone."""
+    assert "--forwarded-allow-ips" in argv, "without it a default applies silently"
+    allowed = argv[argv.index("--forwarded-allow-ips") + 1]
+    assert "*" not in allowed, "'*' trusts every client's X-Forwarded-For and X-Forwarded-Proto"
+    assert re.fullmatch(r"\$\$?\{?FORWARDED_ALLOW_IPS(:-127\.0\.0\.1)?\}?", allowed), allowed
+
+
 @pytest.mark.parametrize("name", IMAGE_SERVICES)
 def test_image_services_run_real_code(name: str) -> None:
     """Each command of a service built from the Dockerfile names a module, app or command that exists."""
@@ -69,14 +90,47 @@ def test_dockerfile_default_command_runs_real_code() -> None:
     """The image's own CMD (docker run without a command) names real code too."""
     cmd = re.search(r"^CMD (\[.*\])$", DOCKERFILE, re.MULTILINE)
     assert cmd is not None, "the Dockerfile has no exec-form CMD"
-    _check_program(json.loads(cmd.group(1)))
+    steps = _steps(json.loads(cmd.group(1)))
+    for argv in steps:
+        _check_program(argv)
+    assert steps[0] == ["python", "manage.py", "check", "--deploy"]
+    assert steps[-1][:4] == ["python", "-m", "notifications.servers", "uvicorn"]
 
 
-def test_web_migrates_before_serving() -> None:
-    """The web service applies migrations, then execs Uvicorn."""
+def test_no_forwarded_header_is_trusted_from_everyone() -> None:
+    """No '*' for Uvicorn's trusted proxies anywhere; compose's default is the loopback, documented."""
+    for text in ((ROOT / "compose.yaml").read_text(), DOCKERFILE):
+        assert not re.search(r"forwarded-allow-ips\W+\*", text)
+    for name in IMAGE_SERVICES:
+        assert SERVICES[name]["environment"]["FORWARDED_ALLOW_IPS"] == "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+
+
+def test_oversize_frames_are_refused_before_being_read() -> None:
+    """Web serves through notifications.servers, which gives Uvicorn --ws-max-size = HUB_MAX_FRAME_BYTES.
+
+    Plain ``uvicorn`` would read frames of up to 16 MiB; compose's default for the limit is the hub's.
+    """
+    from notifications.conf import DEFAULTS
+
+    server = _steps(SERVICES["web"]["command"])[-1]
+    assert server[:4] == ["python", "-m", "notifications.servers", "uvicorn"]
+    assert "ws_max_size=_frame_limit(" in (ROOT / "notifications" / "servers.py").read_text()
+    default = "${HUB_MAX_FRAME_BYTES:-%d}" % DEFAULTS["HUB_MAX_FRAME_BYTES"]
+    assert SERVICES["web"]["environment"]["HUB_MAX_FRAME_BYTES"] == default
+
+
+def test_https_is_on_unless_the_plain_http_switch_is_set() -> None:
+    """Compose passes HUB_PLAIN_HTTP through, off by default."""
+    for name in IMAGE_SERVICES:
+        assert SERVICES[name]["environment"]["HUB_PLAIN_HTTP"] == "${HUB_PLAIN_HTTP:-false}"
+
+
+def test_web_checks_and_migrates_before_serving() -> None:
+    """The web service runs the deploy checks (a weak secret stops it), applies migrations, then execs the server."""
     steps = _steps(SERVICES["web"]["command"])
-    assert steps[0] == ["python", "manage.py", "migrate", "--noinput"]
-    assert steps[-1][0] == "uvicorn"
+    assert steps[0] == ["python", "manage.py", "check", "--deploy"]
+    assert steps[1] == ["python", "manage.py", "migrate", "--noinput"]
+    assert steps[-1][:3] == ["python", "-m", "notifications.servers"]
     assert {"web", "worker", "beat", "redis", "postgres"} <= set(SERVICES)
 
 
@@ -107,11 +161,12 @@ def test_depends_on_waits_for_healthy_services() -> None:
 
 
 def test_web_healthcheck_is_valid_python() -> None:
-    """The web healthcheck runs ``python -c`` on a script that compiles and requests /."""
+    """The web healthcheck runs ``python -c`` on a script that compiles and requests /, a redirect counting as up."""
     test = SERVICES["web"]["healthcheck"]["test"]
     assert test[:3] == ["CMD", "python", "-c"]
     compile(test[3], "web healthcheck", "exec")
-    assert "http://127.0.0.1:8000/" in test[3]
+    assert 'HTTPConnection("127.0.0.1", 8000' in test[3] and 'request("GET", "/"' in test[3]
+    assert "urllib" not in test[3], "following the redirect to HTTPS would fail without a proxy"
 
 
 def test_dockerfile_installs_production_requirements_and_collects_static() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,8 @@ def test_creates_users_once_and_prints_passwords_once(tmp_path: Path, capsys: An
         second = capsys.readouterr().out
     logins = dict(pair.split(" / ") for pair in first.split(": ", 1)[1].strip().split(", "))
     assert set(logins) == {"alice", "bob", "admin"}
-    assert all(authenticate(username=name, password=password) for name, password in logins.items())
+    login = RequestFactory().post("/accounts/login/")  # django-axes throttles logins by request
+    assert all(authenticate(login, username=name, password=password) for name, password in logins.items())
     assert "exist" in second and logins["alice"] not in second
     users = get_user_model().objects
     assert users.get(username="admin").is_superuser and users.get(username="bob").groups.filter(name="editors")

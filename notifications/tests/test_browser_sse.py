@@ -92,7 +92,7 @@ def test_chat_works_over_sse_and_resumes_after_a_server_restart(
             expect(messages.locator("li").last).to_have_text("alice: over server-sent events")
             assert any(line.startswith("POST /hub/sse/") for line in proxy.passed), proxy.passed
             publish.to_user(alice, "test.sse", {"n": 1})
-            page.wait_for_function("window.seen.length === 1")
+            page.wait_for_function("() => window.seen.length === 1")
 
             own_daphne.stop()
             expect(messages).to_have_attribute("data-state", "connecting")
@@ -104,7 +104,7 @@ def test_chat_works_over_sse_and_resumes_after_a_server_restart(
             expect(messages).to_have_attribute("data-state", "subscribed", timeout=30_000)
             expect(messages.locator("li").last).to_have_text("visitor: while the server was down")
             publish.to_user(alice, "test.sse", {"n": 4})  # after the replay: anything repeated came before it
-            page.wait_for_function("window.seen.length >= 4")
+            page.wait_for_function("() => window.seen.length >= 4")
             assert page.evaluate("window.seen") == [1, 2, 3, 4]
             expect(messages.locator("li")).to_have_text(
                 ["alice: over server-sent events", "visitor: while the server was down"]

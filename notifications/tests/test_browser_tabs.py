@@ -51,7 +51,7 @@ def open_tab(context: BrowserContext, url: str) -> Page:
     """Open ``url`` in a new tab of ``context``; return once its hub is open and collecting events."""
     page = context.new_page()
     page.goto(url)
-    page.wait_for_function("window.hub && window.hub.state === 'open'")
+    page.wait_for_function("() => window.hub && window.hub.state === 'open'")
     if page.locator("#messages").count():
         expect(page.locator("#messages")).to_have_attribute("data-state", "subscribed")
     page.evaluate(COLLECT)
@@ -107,7 +107,7 @@ def test_three_tabs_share_one_connection(
 
     publish.to_user(alice, "test.tabs", {"n": 1})
     for page in (lobby, other, home):
-        page.wait_for_function("window.seen.length === 1")
+        page.wait_for_function("() => window.seen.length === 1")
     assert topics_seen(lobby) == {f"chat.{lobby_room}", f"user.{alice.pk}"}
     assert topics_seen(other) == {f"chat.{other_room}", f"user.{alice.pk}"}
     assert topics_seen(home) == {f"user.{alice.pk}"}
@@ -116,7 +116,7 @@ def test_three_tabs_share_one_connection(
     wait_for(lambda: f"chat.{lobby_room}" not in metrics.snapshot()["topics"])  # no tab wants it now
     publish.to_user(alice, "test.tabs", {"n": 2})
     for page in (other, home):
-        page.wait_for_function("window.seen.length === 2")
+        page.wait_for_function("() => window.seen.length === 2")
         assert page.evaluate("window.seen") == [1, 2]
         assert page.evaluate("window.hub.state") == "open"
     say(other, "still here")
@@ -129,7 +129,7 @@ def test_three_tabs_share_one_connection(
     assert response.ok, response.status
     expect(other.locator("#messages")).to_have_attribute("data-state", "closed")
     expect(other.locator("#chat-status")).to_contain_text("4000")
-    home.wait_for_function("window.hub.state === 'closed'")
+    home.wait_for_function("() => window.hub.state === 'closed'")
     settled_connections(expected=baseline)
 
     # A page opened after the logout gets a connection of its own, as a visitor.

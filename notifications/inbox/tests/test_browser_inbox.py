@@ -31,7 +31,7 @@ def signed_in(chromium: Browser, live_hub: Any) -> Iterator[Any]:
         page = context.new_page()
         prepare(page)
         page.goto(f"{live_hub.http_url}{path}")
-        page.wait_for_function("window.hub && window.hub.state === 'open'")
+        page.wait_for_function("() => window.hub && window.hub.state === 'open'")
         return page
 
     yield open_as

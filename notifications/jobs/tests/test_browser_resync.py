@@ -68,7 +68,7 @@ def test_my_jobs_reads_the_states_when_the_user_stream_is_reset(
     page.goto(f"{live_hub.http_url}/jobs/")
     expect(page.locator("#jobs")).to_have_attribute("data-live", "listening")
     expect(page.locator("#jobs .job")).to_have_count(1)
-    page.wait_for_function("window.hub.state === 'open'")  # it holds the stream's position from hello on
+    page.wait_for_function("() => window.hub.state === 'open'")  # it holds the stream's position from hello on
     page.evaluate("window.notReloaded = true")
     reads: list[str] = []
     page.on("request", lambda request: request.url.endswith("/jobs/state/") and reads.append(request.url))
