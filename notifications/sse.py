@@ -18,6 +18,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.core import signing
+from django.core.exceptions import RequestAborted
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.cache import never_cache
@@ -35,6 +36,21 @@ __all__ = ["post_frame", "stream"]
 logger = logging.getLogger(__name__)
 
 _SALT = "notifications.sse.connection"
+
+
+class _QuietAbortedStreams(logging.Filter):
+    """Drops asyncio's "Task exception was never retrieved" about Django's RequestAborted.
+
+    When a server shuts down under open SSE streams, Django's ASGI handler is cancelled while
+    its disconnect listener ends with RequestAborted, which nobody then reads: an aborted
+    request, not an error (the streams' own clean-up has run).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], RequestAborted))
+
+
+logging.getLogger("asyncio").addFilter(_QuietAbortedStreams())
 _UNKNOWN = {"error": "unknown_connection", "message": "no such connection of yours; reconnect"}
 
 
