@@ -1,4 +1,4 @@
-"""The demo's topics: chat rooms that any connected client may read and write."""
+"""The demo's topics: chat rooms that any connected client may read and write, with who is in them."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 from notifications import topic
 
 
-@topic("chat.{room}", client_publish=True, history=100)
+@topic("chat.{room}", client_publish=True, history=100, presence=True)
 def chat_room(user: Any, room: str) -> bool:
-    """Anyone who may connect may read and write in any chat room."""
+    """Anyone who may connect may read and write in any chat room, and see who is in it."""
     return True
 
 

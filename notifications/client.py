@@ -5,8 +5,14 @@
         async for frame in hub.events():
             print(frame["event"], frame["data"])
 
-It reconnects with exponential backoff and jitter, resubscribes its topics, and
-resumes every stream from its position: the last event id it received there, or the
+Presence (topics declared with ``presence=True``)::
+
+        await hub.subscribe("chat.lobby", presence=True)
+        hub.presence("chat.lobby")  # {"members": [{"id": 7, "username": "alice"}], "visitors": 2}
+        hub.on_presence("chat.lobby", lambda state, frame: print(state["members"]))
+
+It reconnects with exponential backoff and jitter, resubscribes its topics (asking for
+presence again where it did), and resumes every stream from its position: the last event id it received there, or the
 position the hub reported (``hello.positions``, ``subscribed.position``) when it has
 received none. The hub replays the gap, or sends ``reset`` first when it cannot.
 """
@@ -19,7 +25,7 @@ import json
 import logging
 import random
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
@@ -35,6 +41,7 @@ logger = logging.getLogger(__name__)
 _FINAL_CLOSE_CODES = (4000, 4003)  # logged out, visitors refused: reconnecting cannot help
 _EVENT_ID = re.compile(r"([0-9]{1,19})-([0-9]{1,19})")
 _STANDING_PREFIXES = ("user.", "broadcast.")  # streams joined on connect, resumed through the URL
+_PRESENCE_FRAMES = frozenset({"presence", "join", "leave", "visitors"})
 
 
 class HubError(Exception):
@@ -77,6 +84,7 @@ class HubClient:
         self._closing = False
         # stream -> the position the hub reported for it on this connection (hello, subscribed).
         self._reported: dict[str, str] = {}
+        self._presence: dict[str, _Presence] = {}  # topic whose presence was asked for -> what is known
 
     @property
     def url(self) -> str:
@@ -117,11 +125,14 @@ class HubClient:
         if self._reader is not None:
             await asyncio.gather(self._reader, return_exceptions=True)
 
-    async def subscribe(self, topic: str, since: str | None = None) -> dict[str, Any]:
-        """Subscribe to ``topic``; return the ``subscribed`` frame or raise HubError."""
+    async def subscribe(self, topic: str, since: str | None = None, presence: bool = False) -> dict[str, Any]:
+        """Subscribe to ``topic`` (with ``presence``, ask for its presence too); return ``subscribed`` or raise HubError."""
         frame: dict[str, Any] = {"type": "subscribe", "topic": topic}
         if since is not None:
             frame["since"] = self.last_ids[topic] = since  # the replay from there moves it on
+        if presence:
+            frame["presence"] = True
+            self._presence.setdefault(topic, _Presence())
         reply = await self.request(frame)
         self.topics.add(topic)
         return reply
@@ -131,7 +142,17 @@ class HubClient:
         self.topics.discard(topic)
         self.last_ids.pop(topic, None)
         self._reported.pop(topic, None)
+        self._presence.pop(topic, None)
         return await self.request({"type": "unsubscribe", "topic": topic})
+
+    def presence(self, topic: str) -> dict[str, Any] | None:
+        """Return ``{"members": [...], "visitors": N}`` of ``topic`` as known now; None before its first snapshot."""
+        known = self._presence.get(topic)
+        return known.view() if known is not None and known.ready else None
+
+    def on_presence(self, topic: str, callback: Callable[[dict[str, Any], dict[str, Any]], None]) -> None:
+        """Call ``callback(state, frame)`` whenever ``topic``'s presence changes (subscribe with ``presence=True``)."""
+        self._presence.setdefault(topic, _Presence()).callbacks.append(callback)
 
     async def publish(self, topic: str, event: str, data: Any = None) -> dict[str, Any]:
         """Publish to a topic that allows it; return the ``published`` frame or raise HubError."""
@@ -219,10 +240,14 @@ class HubClient:
                 logger.info("Reconnecting to the hub failed (%s); retrying", error)
 
     def _track(self, frame: dict[str, Any]) -> None:
-        """Move the position of the stream ``frame`` is about (events, ``subscribed``, ``reset``)."""
+        """Move the position of the stream ``frame`` is about (events, ``subscribed``, ``reset``); note presence."""
         kind, stream = frame.get("type"), frame.get("topic")
         if not isinstance(stream, str):
             return
+        if kind in _PRESENCE_FRAMES and stream in self._presence:
+            self._presence[stream].apply(frame)
+        elif kind == "unsubscribed" and frame.get("reason"):
+            self._presence.pop(stream, None)  # the user may no longer read it
         if kind == "event":
             self._advance(stream, frame.get("id"))
         elif kind == "subscribed":
@@ -250,9 +275,11 @@ class HubClient:
             self.last_ids[stream] = event_id
 
     async def _resubscribe(self, topic: str) -> None:
-        frame = {"type": "subscribe", "topic": topic}
+        frame: dict[str, Any] = {"type": "subscribe", "topic": topic}
         if topic in self.last_ids:
             frame["since"] = self.last_ids[topic]
+        if topic in self._presence:
+            frame["presence"] = True  # a new snapshot replaces what is known
         try:
             await self.request(frame)
         except HubError as error:
@@ -264,3 +291,43 @@ def _sequence(event_id: Any) -> tuple[int, int] | None:
     """Return the two numbers of an event id ("<ms>-<n>"), for comparing ids; None if it is not one."""
     match = _EVENT_ID.fullmatch(event_id) if isinstance(event_id, str) else None
     return (int(match[1]), int(match[2])) if match else None
+
+
+class _Presence:
+    """A topic's presence as the frames tell it: a snapshot (its pages), then join, leave and visitors."""
+
+    def __init__(self) -> None:
+        self.members: dict[Any, dict[str, Any]] = {}
+        self.visitors = 0
+        self.ready = False
+        self.callbacks: list[Callable[[dict[str, Any], dict[str, Any]], None]] = []
+        self._pages: list[dict[str, Any]] = []
+
+    def view(self) -> dict[str, Any]:
+        """Return ``{"members": [...], "visitors": N}``."""
+        return {"members": list(self.members.values()), "visitors": self.visitors}
+
+    def apply(self, frame: dict[str, Any]) -> None:
+        """Apply one presence frame; changes before the first snapshot are in it, and ignored."""
+        kind = frame.get("type")
+        if kind == "presence":
+            if frame.get("page") == 1:
+                self._pages = []
+            self._pages.extend(frame.get("members") or [])
+            if frame.get("page") != frame.get("pages"):
+                return
+            self.members = {member["id"]: member for member in self._pages}
+            self.visitors, self.ready, self._pages = frame.get("visitors", 0), True, []
+        elif not self.ready:
+            return
+        elif kind == "join":
+            self.members[frame["member"]["id"]] = frame["member"]
+        elif kind == "leave":
+            self.members.pop(frame["member"]["id"], None)
+        elif kind == "visitors":
+            self.visitors = frame.get("count", 0)
+        for callback in list(self.callbacks):
+            try:
+                callback(self.view(), frame)
+            except Exception:  # a broken callback must not stop the reader
+                logger.exception("A presence callback of %s failed", frame.get("topic"))

@@ -38,6 +38,8 @@ DEFAULTS: dict[str, Any] = {
     # Origins whose pages may open the websocket, e.g. ["https://example.org"] (None: the hosts of
     # ALLOWED_HOSTS, on http and https, any port). "*" never means every origin (notifications.E011).
     "HUB_ALLOWED_ORIGINS": None,
+    # Seconds after which the members of a server process that died (SIGKILL, lost host) leave presence topics.
+    "HUB_PRESENCE_TIMEOUT": 30,
     "HUB_HISTORY_SIZE": 500,
     "HUB_HISTORY_TTL": 3600,
     # Per-pattern history sizes over the declared ones, e.g. {"chat.{room}": 200}.

@@ -1,8 +1,8 @@
-"""Declared topics: a name pattern, an authorization check and a history policy.
+"""Declared topics: a name pattern, an authorization check, a history policy and presence.
 
 Topics are declared in code, in any installed app's ``topics.py`` (found at start-up)::
 
-    @topic("chat.{room}", client_publish=True, history=100)
+    @topic("chat.{room}", client_publish=True, history=100, presence=True)
     def can_chat(user, room):
         return True
 
@@ -41,6 +41,7 @@ class Topic:
     client_publish: bool = False
     history: int | None = None
     retain: bool = False
+    presence: bool = False  # track who is subscribed (notifications.presence)
     regex: re.Pattern[str] = field(compare=False, repr=False, default=re.compile(""))
 
     def match(self, name: str) -> dict[str, str] | None:
@@ -56,17 +57,25 @@ _FRAME_TYPE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$")
 
 
 def topic(
-    pattern: str, *, client_publish: bool = False, history: int | None = None, retain: bool = False
+    pattern: str,
+    *,
+    client_publish: bool = False,
+    history: int | None = None,
+    retain: bool = False,
+    presence: bool = False,
 ) -> Callable[[Authorize], Authorize]:
     """Declare a topic; the decorated ``authorize(user, **params) -> bool`` runs at subscribe.
 
-    ``history`` overrides HUB_HISTORY_SIZE; ``retain`` sends a new subscriber the latest event first.
+    ``history`` overrides HUB_HISTORY_SIZE; ``retain`` sends a new subscriber the latest event first;
+    ``presence`` tracks who is subscribed (``notifications.presence``, docs/protocol.md "Presence").
     """
 
     def register(authorize: Authorize) -> Authorize:
         if pattern in _topics:
             raise ImproperlyConfigured("Topic %r is declared twice." % pattern)
-        _topics[pattern] = Topic(pattern, authorize, client_publish, history, retain, _compile(pattern))
+        _topics[pattern] = Topic(
+            pattern, authorize, client_publish, history, retain, presence=presence, regex=_compile(pattern)
+        )
         return authorize
 
     return register
@@ -76,8 +85,8 @@ def on_connect(hook: Callable[[Any], Iterable[dict]]) -> Callable[[Any], Iterabl
     """Register ``hook(user)``: the ``hub.event`` messages it returns are sent to each new connection.
 
     It runs in a thread (it may query the database) once the connection has joined its
-    groups and before ``hello``; its events are sent after ``hello`` and any replay, so a
-    change made after the client saw ``hello`` reaches it live only.
+    groups and before ``hello``; its events are sent right after ``hello``, before any replay,
+    so a change made after the client saw ``hello`` reaches it after them (replayed or live).
     Build messages with ``notifications.groups.event_message``.
     """
     _connect_hooks.append(hook)

@@ -20,7 +20,7 @@ from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from redis.exceptions import RedisError
 
-from notifications import groups, limits, metrics, protocol, publish, registry, tokens
+from notifications import groups, limits, metrics, presence, protocol, publish, registry, tokens
 from notifications.conf import hub_settings
 from notifications.exceptions import EventTooLarge, FrameRefused, HubUnavailable, InvalidTopic, PublishError
 
@@ -79,6 +79,7 @@ class HubSession:
         self.last_frame = time.monotonic()
         self.refused_in_a_row = 0
         self.counted = False
+        self.attendance: presence.Attendance | None = None  # presence hook: made at its first presence topic
         self._handlers: dict[str, Callable[[dict], Awaitable[None]]] = {
             groups.EVENT_TYPE: self.hub_event,
             "hub.resync": self.hub_resync,
@@ -86,6 +87,7 @@ class HubSession:
             groups.RIGHTS_TYPE: self.hub_rights,
             "hub.overflow": self.hub_overflow,
             FRAME_TYPE: self.hub_frame,
+            presence.MESSAGE_TYPE: self.hub_presence,  # presence hook
         }
 
     # --- opening and closing ---
@@ -113,15 +115,18 @@ class HubSession:
             "positions": positions,
         }
         await self.send_frame(hello, cursor=True)
+        # The snapshot right after hello: what the replays bring next happened after it was read
+        # (or is already in it, and hooks' state events are idempotent), never before it.
+        for message in snapshot:
+            await self.hub_event(message)
         for stream, group in self.standing.items():
             await self._replay(stream, group, _resume_point(resume.get(stream), positions[stream]))
         for name in topics:
             await self.frame_subscribe({"type": "subscribe", "topic": name, "since": resume.get(name)}, None)
-        for message in snapshot:
-            await self.hub_event(message)
 
     async def leave(self) -> None:
         """Leave every group and stop counting this session; safe to call again."""
+        presence.left(self)  # presence hook: its members leave with their last connection
         topics, self.topics = self.topics, {}
         standing, self.standing = self.standing, {}
         for topic in topics:
@@ -195,6 +200,9 @@ class HubSession:
         if since is not None and not protocol.is_event_id(since):
             await self.refuse(protocol.BAD_FRAME, '"since" must be an event id such as "1732400000000-0"', ref)
             return
+        if frame.get("presence") not in (None, True, False):  # presence hook
+            await self.refuse(protocol.BAD_FRAME, '"presence" must be true or false', ref)
+            return
         if name not in self.topics and len(self.topics) >= hub_settings.HUB_MAX_SUBSCRIPTIONS:
             await self.refuse(
                 protocol.TOO_MANY_SUBSCRIPTIONS,
@@ -208,6 +216,8 @@ class HubSession:
         if name in self.topics:
             position = self._position(name)
             await self.send_frame({"type": "subscribed", "topic": name, "position": position, "ref": ref}, cursor=True)
+            if topic.presence:  # presence hook: counted once; a snapshot when asked
+                await presence.subscribed(self, name, frame.get("presence") is True)
             if since is not None:
                 await self._replay(name, self.topics[name], since)
             return
@@ -216,6 +226,8 @@ class HubSession:
         self.topics[name] = group
         metrics.subscribed(name)
         await self.send_frame({"type": "subscribed", "topic": name, "position": position, "ref": ref}, cursor=True)
+        if topic.presence:  # presence hook: counted from now on; the snapshot when asked
+            await presence.subscribed(self, name, frame.get("presence") is True)
         if since is not None:
             await self._replay(name, group, _resume_point(since, position))
         elif topic.retain:
@@ -230,6 +242,7 @@ class HubSession:
         if group is None:
             await self.refuse(protocol.NOT_SUBSCRIBED, "not subscribed to %r" % (name,), ref)
             return
+        presence.unsubscribed(self, name)  # presence hook
         await self.layer.group_discard(group, self.channel_name)
         metrics.unsubscribed(name)
         self.last_sent.pop(name, None)
@@ -321,12 +334,17 @@ class HubSession:
             await self._drop(stream, self.standing.pop(stream))
         for stream in [name for name in self.topics if name not in allowed]:
             metrics.unsubscribed(stream)
+            presence.unsubscribed(self, stream)  # presence hook: live rights lost, so is presence
             await self._drop(stream, self.topics.pop(stream))
         self.authorized = set(allowed)
         joining = {stream: group for stream, group in standing.items() if stream not in self.standing}
         if joining:
             await self._join(joining)
             self.standing.update(joining)
+
+    async def hub_presence(self, message: dict) -> None:
+        """A presence change of a topic (``notifications.presence``): relay it if this session watches it."""
+        await presence.relay(self, message)
 
     async def hub_overflow(self, message: dict) -> None:
         """Close a session that fell too far behind; the client reconnects and catches up."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
-from notifications import metrics
+from notifications import metrics, presence
 from notifications.dashboards import state, store
 from notifications.dashboards.registry import declare
 
@@ -24,9 +24,10 @@ declare(
     NAME,
     title="Hub",
     staff=True,
-    description="The hub itself: connections, subscriptions, throughput, latency and drops.",
+    description="The hub itself: connections, online users, subscriptions, throughput, latency and drops.",
     kpis={
         "connections": "Open connections",
+        "online_users": "Online users",
         "subscriptions": "Subscriptions",
         "published_per_s": "Published / s",
         "delivered_per_s": "Delivered / s",
@@ -51,6 +52,8 @@ def sample() -> dict[str, Any]:
     values: dict[str, Any] = {
         "processes": figures["processes"],
         "connections": figures["connections"],
+        # Distinct signed-in users with a connection anywhere: Redis' own count of user channels, no query.
+        "online_users": presence.online_users(),
         "subscriptions": figures["subscriptions"],
         "latency_p50": figures["latency_ms"]["p50"],
         "latency_p99": figures["latency_ms"]["p99"],

@@ -25,6 +25,12 @@
  * hub.publish(topic, event, data) -> Promise of the "published" frame; rejects like subscribe.
  * hub.request(frame) -> Promise of the reply to any other client frame, e.g. an app frame
  *     {type: "inbox.read", ids: [3]} answered by {type: "ok", result: {...}}; rejects like subscribe.
+ * hub.onPresence(topic, fn) -> off(). Asks for the presence of a topic declared with presence
+ *     (its subscribe then carries presence: true; if already subscribed, it subscribes again
+ *     with it) and calls fn({members, visitors}, frame) once the snapshot is in (all its pages)
+ *     and on every join, leave and visitors frame after. members: [{id, username}, ...].
+ *     Subscribe to the topic as well; presence comes only with the subscription.
+ * hub.presence(topic) -> {members, visitors} as known now, or null before the first snapshot.
  * hub.state: "connecting" | "open" | "closed".  hub.close(): close for good (this page only).
  * hub.lastIds: Map of topic or stream -> this page's position on it. hub.hello: the last hello
  *     frame (hub.hello.user is the user id, or null for a visitor).
@@ -61,7 +67,10 @@
  * on pagehide and on hub.close(), which detaches that tab only; the worker drops a tab that stops
  * answering its pings (30 s), and a tab that notices re-attaches and gets a "reset" for every
  * stream that moved on while it was away (so does a page back from the back/forward cache).
- * Close 4000, 4001 and 4003 end it for every tab. Each page keeps a connection of its own when
+ * Close 4000, 4001 and 4003 end it for every tab. Presence: the worker asks the hub for a topic's
+ * presence once (subscribe with presence: true, again after each reconnect), keeps the members and
+ * visitors from the presence, join, leave and visitors frames, and hands them to a tab that
+ * subscribes later as one presence frame. Each page keeps a connection of its own when
  * there is no SharedWorker, when hub.js is not a same-origin <script src>, when the page's
  * WebSocket is not the browser's own (a test's or an extension's stand-in, which a worker would
  * bypass), with options.shared false, or when the worker does not start.
@@ -95,6 +104,7 @@
   const PORT_CHECK_MS = 10000; // the worker pings its tabs this often...
   const PORT_MISSES = 3; // ...and drops one that missed this many in a row
   const ATTACH_TIMEOUT_MS = 10000; // a worker silent that long is tried once more, then given up
+  const PRESENCE_FRAMES = ["presence", "join", "leave", "visitors"];
 
   function defaultUrl() {
     return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws/`;
@@ -139,6 +149,37 @@
 
   function advance(positions, stream, id) {
     if (!positions.has(stream) || compareIds(id, positions.get(stream)) > 0) positions.set(stream, id);
+  }
+
+  function presenceState() {
+    return {members: new Map(), visitors: 0, pages: null, ready: false};
+  }
+
+  /**
+   * Apply a presence frame to `state`; true when what it holds changed. A snapshot (presence
+   * frames, `page` of `pages`) replaces it once its last page is in; join, leave and visitors
+   * before the first snapshot are ignored (the snapshot includes them).
+   */
+  function applyPresence(state, frame) {
+    if (frame.type === "presence") {
+      if (frame.page === 1 || !state.pages) state.pages = [];
+      for (const member of frame.members || []) state.pages.push(member);
+      if (frame.page < frame.pages) return false;
+      state.members = new Map(state.pages.map((member) => [member.id, member]));
+      state.pages = null;
+      state.visitors = frame.visitors;
+      state.ready = true;
+      return true;
+    }
+    if (!state.ready) return false;
+    if (frame.type === "join") state.members.set(frame.member.id, frame.member);
+    else if (frame.type === "leave") state.members.delete(frame.member.id);
+    else if (frame.type === "visitors") state.visitors = frame.count;
+    return true;
+  }
+
+  function presenceView(state) {
+    return state && state.ready ? {members: [...state.members.values()], visitors: state.visitors} : null;
   }
 
   function encodeCursor(entries) {
@@ -189,6 +230,7 @@
       this.transport = null; // "websocket" or "sse" once open
       this.lastIds = new Map(); // stream -> position
       this.topics = new Set(); // topics to keep subscribed
+      this.presence = new Map(); // topic whose presence is wanted -> its state (presenceState())
       this._seen = new Map(); // stream -> id of the last event passed on
       this._reset = new Set(); // streams whose next event is taken whatever its id
       this._pending = new Map(); // ref -> {frame, owner, sent, viaUrl, done, resolve, reject}, in request order
@@ -221,13 +263,21 @@
       return stream === `user.${hello.user}` || stream.startsWith("broadcast."); // a hub without positions
     }
 
-    subscribe(topic, owner) {
+    subscribe(topic, owner, presence) {
       this.topics.add(topic);
+      if (presence && !this.presence.has(topic)) this.presence.set(topic, presenceState());
       return this._subscribe(topic, owner, false);
+    }
+
+    /** The presence this connection holds of `topic`, as one presence frame, or null. */
+    presenceFrame(topic) {
+      const view = presenceView(this.presence.get(topic));
+      return view && {type: "presence", topic, members: view.members, visitors: view.visitors, page: 1, pages: 1};
     }
 
     unsubscribe(topic, owner) {
       this.topics.delete(topic);
+      this.presence.delete(topic);
       this.lastIds.delete(topic); // a later subscribe starts afresh, as the hub does
       this._seen.delete(topic);
       for (const [ref, request] of this._pending) {
@@ -438,8 +488,12 @@
         if (frame.type === "unsubscribed" && frame.reason && frame.ref == null) {
           // The user lost the right to read this stream: never subscribe it again.
           this.topics.delete(frame.topic);
+          this.presence.delete(frame.topic);
           this.lastIds.delete(frame.topic);
           this._seen.delete(frame.topic);
+        }
+        if (PRESENCE_FRAMES.includes(frame.type) && this.presence.has(frame.topic)) {
+          applyPresence(this.presence.get(frame.topic), frame);
         }
         if (frame.type === "subscribed" && frame.position && this.topics.has(frame.topic)) {
           advance(this.lastIds, frame.topic, frame.position);
@@ -457,6 +511,8 @@
       link.connection = frame.connection;
       this._attempt = 0;
       for (const [stream, id] of Object.entries(frame.positions || {})) advance(this.lastIds, stream, id);
+      // A new connection: each presence is asked for again (the resubscribes below carry presence: true).
+      for (const state of this.presence.values()) state.ready = false;
       // On Server-Sent Events the hub subscribes the url's topics itself and answers with ref null.
       const inUrl = new Set(link.kind === "sse" ? link.topics : []);
       const queued = [...this._pending.values()];
@@ -472,6 +528,8 @@
       }
       for (const topic of inUrl) {
         if (!this.topics.has(topic)) this._request({type: "unsubscribe", topic}, null).catch(ignore);
+        // The url cannot ask for presence: a subscribe by POST does (the hub answers subscribed again, then it).
+        else if (this.presence.has(topic)) this._request({type: "subscribe", topic}, null).catch(ignore);
       }
       queued.filter((request) => request.frame.type !== "subscribe").forEach((request) => this._send(request));
       this._heartbeat(frame.heartbeat);
@@ -578,6 +636,10 @@
       if (frame.type === "subscribe") {
         if (this.lastIds.has(frame.topic)) frame.since = this.lastIds.get(frame.topic);
         else delete frame.since;
+        // Presence is asked for until a snapshot is in; later subscribes get it from the relay.
+        const presence = this.presence.get(frame.topic);
+        if (presence && !presence.ready) frame.presence = true;
+        else delete frame.presence;
       }
       request.sent = true;
       if (this._link.kind === "websocket") this._link.socket.send(JSON.stringify(frame));
@@ -624,7 +686,7 @@
   /*
    * Relay: the tabs (ports) of one Connection. Used by the shared worker for all the tabs of the
    * browser, and by a page that keeps its connection to itself, for that one page.
-   * Tab -> relay messages: attach {options, csrf, lastIds}, subscribe {ref, topic},
+   * Tab -> relay messages: attach {options, csrf, lastIds}, subscribe {ref, topic, presence},
    * unsubscribe {ref, topic}, request {ref, frame}, pong, detach (each may carry csrf).
    * Relay -> tab: attached, frame {frame, refused?}, fail {ref, code, message}, result {ref},
    * ping, unknown (the relay does not know the tab: attach again).
@@ -688,7 +750,7 @@
 
     _attach(id, message, post) {
       const old = this.ports.get(id); // the same tab again (back from the cache, or dropped): keep its topics
-      const port = {id, post, topics: old ? old.topics : new Set(), missed: 0};
+      const port = {id, post, topics: old ? old.topics : new Set(), presence: old ? old.presence : new Set(), missed: 0};
       this.ports.set(id, port);
       if (message.csrf) this.csrf = message.csrf;
       if (!this.conn) {
@@ -723,7 +785,8 @@
     _subscribe(port, message) {
       const {topic, ref} = message;
       port.topics.add(topic);
-      this.conn.subscribe(topic, {id: port.id, ref}).catch((error) => {
+      if (message.presence) port.presence.add(topic);
+      this.conn.subscribe(topic, {id: port.id, ref}, Boolean(message.presence)).catch((error) => {
         if (error.frame) port.topics.delete(topic);
         else this._fail(port.id, ref, error);
       });
@@ -732,6 +795,7 @@
     _unsubscribe(port, message) {
       const {topic, ref} = message;
       port.topics.delete(topic);
+      port.presence.delete(topic);
       if (this._wanted(topic)) {
         if (ref != null) port.post({kind: "frame", frame: {type: "unsubscribed", topic, ref}});
         return;
@@ -781,6 +845,11 @@
         // only; later tabs get it from here (the hub's own replay, if any, is dropped as seen).
         const latest = this._retained.get(frame.topic);
         if (frame.type === "subscribed" && latest) port.post({kind: "frame", frame: latest});
+        // A subscribe that did not ask the hub for presence: the tab gets the presence held here.
+        if (frame.type === "subscribed" && !request.frame.presence && port.presence.has(frame.topic)) {
+          const held = this.conn.presenceFrame(frame.topic);
+          if (held) port.post({kind: "frame", frame: held});
+        }
         return;
       }
       const message = {kind: "frame", frame};
@@ -873,6 +942,7 @@
       this._events = new Map(); // event name -> Set of fn(data, frame)
       this._frames = new Map(); // frame type -> Set of fn(frame)
       this._seen = new Map(); // stream -> id of the last event passed to listeners
+      this._presence = new Map(); // topic -> {state: presenceState(), listeners: Set of fn(view, frame)}
       this._ref = 0;
       this._tab = Math.random().toString(36).slice(2) + Date.now().toString(36);
       this._worker = options.shared === false ? null : workerUrl();
@@ -896,9 +966,28 @@
 
     onFrame(type, fn) { return listen(this._frames, type, fn); }
 
+    onPresence(topic, fn) {
+      let entry = this._presence.get(topic);
+      if (!entry) {
+        entry = {state: presenceState(), listeners: new Set()};
+        this._presence.set(topic, entry);
+        // Subscribed already without presence: subscribe again, asking for it.
+        if (this._topics.has(topic) && this.state !== "closed") this._post({kind: "subscribe", topic, ref: null, presence: true});
+      }
+      entry.listeners.add(fn);
+      const view = presenceView(entry.state);
+      if (view) Promise.resolve().then(() => entry.listeners.has(fn) && callEach([fn], view, null));
+      return () => entry.listeners.delete(fn);
+    }
+
+    presence(topic) {
+      const entry = this._presence.get(topic);
+      return entry ? presenceView(entry.state) : null;
+    }
+
     subscribe(topic, fn) {
       this._topics.set(topic, fn || null);
-      return this._ask({kind: "subscribe", topic}).catch((error) => {
+      return this._ask({kind: "subscribe", topic, presence: this._presence.has(topic)}).catch((error) => {
         if (error.frame) this._topics.delete(topic); // refused by the hub: do not resubscribe
         throw error;
       });
@@ -908,6 +997,7 @@
       this._topics.delete(topic);
       this.lastIds.delete(topic);
       this._seen.delete(topic);
+      if (this._presence.has(topic)) this._presence.get(topic).state = presenceState(); // listeners stay
       for (const [ref, request] of this._pending) {
         if (request.message.kind === "subscribe" && request.message.topic === topic) {
           this._pending.delete(ref);
@@ -972,7 +1062,9 @@
         this._post(Object.assign({}, request.message, {ref}));
         if (request.message.kind === "subscribe") asked.add(request.message.topic);
       }
-      for (const topic of this._topics.keys()) if (!asked.has(topic)) this._post({kind: "subscribe", topic, ref: null});
+      for (const topic of this._topics.keys()) {
+        if (!asked.has(topic)) this._post({kind: "subscribe", topic, ref: null, presence: this._presence.has(topic)});
+      }
     }
 
     _detach() {
@@ -1081,13 +1173,20 @@
         if (frame.type === "unsubscribed" && frame.reason && frame.ref == null) {
           this._topics.delete(frame.topic); // no longer the user's to read
           this.lastIds.delete(frame.topic);
+          if (this._presence.has(frame.topic)) this._presence.get(frame.topic).state = presenceState();
         }
+        if (PRESENCE_FRAMES.includes(frame.type)) this._presenceFrame(frame);
         if (frame.type === "subscribed" && frame.position && this._topics.has(frame.topic)) {
           advance(this.lastIds, frame.topic, frame.position);
         }
         if (frame.ref != null) this._reply(frame);
       }
       callEach(this._frames.get(frame.type), frame);
+    }
+
+    _presenceFrame(frame) {
+      const entry = this._presence.get(frame.topic);
+      if (entry && applyPresence(entry.state, frame)) callEach(entry.listeners, presenceView(entry.state), frame);
     }
 
     _hello(frame) {
