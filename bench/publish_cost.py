@@ -8,6 +8,7 @@ Prints the median and p99 per call, and Redis' client count before and after eac
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -32,6 +33,7 @@ def measure(send, calls: int) -> dict:  # noqa: ANN001
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.local")
     os.environ.setdefault("HUB_REDIS_PREFIX", "bench")
@@ -65,6 +67,8 @@ def main() -> None:
             before = len(server.client_list())
             figures = measure(send, args.calls)
             rows.append((name, figures, before, len(server.client_list())))
+        if args.json:
+            (ROOT / args.json).write_text(json.dumps([{"call": n, **f} for n, f, _b, _a in rows], indent=1))
         for name, figures, before, after in rows:
             print(f"{name:45} median {figures['median_ms']:.3f} ms  p99 {figures['p99_ms']:.3f} ms  "
                   f"Redis clients {before} -> {after}")  # fmt: skip

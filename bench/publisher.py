@@ -2,7 +2,7 @@
 
 ``hub``: the public API (``notifications.publish.to_topic``) from sync code.
 ``tutorial``: ``async_to_sync(channel_layer.group_send)`` as the Channels tutorial does.
-``raw``: one Redis PUBLISH. Prints a JSON line with the per-call cost.
+``raw``: one Redis PUBLISH. ``pysocketio``: python-socketio's write-only ``RedisManager``. Prints a JSON line with the per-call cost.
 """
 
 import argparse
@@ -17,17 +17,21 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["hub", "tutorial", "raw"])
+    parser.add_argument("kind", choices=["hub", "tutorial", "raw", "pysocketio"])
     parser.add_argument("--events", type=int, required=True)
     parser.add_argument("--rate", type=float, default=0, help="events per second; 0: as fast as possible")
+    parser.add_argument("--topic", default="chat.bench", help="hub: the topic")
+    parser.add_argument("--topics", type=int, default=1, help="hub: spread events over TOPIC0..TOPIC<N-1>")
+    parser.add_argument("--seconds", type=float, default=0, help="with --rate: publish for this long instead")
     args = parser.parse_args()
     import django
 
     django.setup()
-    send = _sender(args.kind)
+    send = _sender(args.kind, args.topic, args.topics)
     costs = []
     start = time.perf_counter()
-    for seq in range(args.events):
+    events = int(args.seconds * args.rate) if args.seconds and args.rate else args.events
+    for seq in range(events):
         if args.rate:
             delay = start + seq / args.rate - time.perf_counter()
             if delay > 0:
@@ -35,15 +39,24 @@ def main() -> None:
         data = {"seq": seq, "sent": time.time()}
         began = time.perf_counter()
         send(data)
+        if args.seconds:
+            print(json.dumps({"seq": seq, "at": time.time()}), flush=True)
         costs.append((time.perf_counter() - began) * 1000)
     print(json.dumps({"median_ms": statistics.median(costs), "p99_ms": sorted(costs)[int(len(costs) * 0.99)]}))
 
 
-def _sender(kind: str):  # noqa: ANN202
+def _sender(kind: str, topic: str = "chat.bench", topics: int = 1):  # noqa: ANN202
     if kind == "hub":
         from notifications import publish
 
-        return lambda data: publish.to_topic("chat.bench", "tick", data)
+        if topics > 1:
+            return lambda data: publish.to_topic(f"{topic}{data['seq'] % topics}", "tick", data)
+        return lambda data: publish.to_topic(topic, "tick", data)
+    if kind == "pysocketio":
+        import socketio
+
+        manager = socketio.RedisManager(os.environ["REDIS_URL"], channel="bench-socketio", write_only=True)
+        return lambda data: manager.emit("tick", data, room="bench", namespace="/")
     if kind == "tutorial":
         from asgiref.sync import async_to_sync
         from channels.layers import get_channel_layer
