@@ -24,6 +24,8 @@ HUB_ALLOWED_ORIGINS = env.list("HUB_ALLOWED_ORIGINS", default=[]) or None
 # HUB_PLAIN_HTTP=true turns the three off for a try without TLS (never on a public address).
 HUB_PLAIN_HTTP = env.bool("HUB_PLAIN_HTTP", default=False)
 SECURE_SSL_REDIRECT = not HUB_PLAIN_HTTP
+# Health checks come over plain HTTP from the container itself and the proxy: no redirect for them.
+SECURE_REDIRECT_EXEMPT = [r"^hub/(healthz|readyz)$"]
 SECURE_HSTS_SECONDS = 0 if HUB_PLAIN_HTTP else env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 # Preloading is a promise to browsers that outlives this deployment: opt in (check --deploy warns W021).

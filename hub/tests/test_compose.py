@@ -98,11 +98,12 @@ def test_dockerfile_default_command_runs_real_code() -> None:
 
 
 def test_no_forwarded_header_is_trusted_from_everyone() -> None:
-    """No '*' for Uvicorn's trusted proxies anywhere; compose's default is the loopback, documented."""
+    """No '*' for Uvicorn's trusted proxies anywhere; compose's default is its private network (only nginx reaches web)."""
     for text in ((ROOT / "compose.yaml").read_text(), DOCKERFILE):
         assert not re.search(r"forwarded-allow-ips\W+\*", text)
     for name in IMAGE_SERVICES:
-        assert SERVICES[name]["environment"]["FORWARDED_ALLOW_IPS"] == "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+        assert SERVICES[name]["environment"]["FORWARDED_ALLOW_IPS"] == "${FORWARDED_ALLOW_IPS:-172.16.0.0/12}"
+    assert "web" not in str(SERVICES["web"].get("ports", "")) and "ports" not in SERVICES["web"]
 
 
 def test_oversize_frames_are_refused_before_being_read() -> None:
@@ -125,13 +126,36 @@ def test_https_is_on_unless_the_plain_http_switch_is_set() -> None:
         assert SERVICES[name]["environment"]["HUB_PLAIN_HTTP"] == "${HUB_PLAIN_HTTP:-false}"
 
 
-def test_web_checks_and_migrates_before_serving() -> None:
-    """The web service runs the deploy checks (a weak secret stops it), applies migrations, then execs the server."""
-    steps = _steps(SERVICES["web"]["command"])
-    assert steps[0] == ["python", "manage.py", "check", "--deploy"]
-    assert steps[1] == ["python", "manage.py", "migrate", "--noinput"]
-    assert steps[-1][:3] == ["python", "-m", "notifications.servers"]
-    assert {"web", "worker", "beat", "redis", "postgres"} <= set(SERVICES)
+def test_deploy_checks_and_migrations_run_once_before_the_replicas() -> None:
+    """migrate runs the deploy checks (a weak secret stops it) and migrations; two web replicas wait for it."""
+    steps = _steps(SERVICES["migrate"]["command"])
+    assert steps == [["python", "manage.py", "check", "--deploy"], ["python", "manage.py", "migrate", "--noinput"]]
+    assert SERVICES["web"]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    assert _steps(SERVICES["web"]["command"])[-1][:3] == ["python", "-m", "notifications.servers"]
+    assert SERVICES["web"]["deploy"]["replicas"] >= 2
+    assert {"web", "proxy", "worker", "worker-realtime", "beat", "redis", "postgres"} <= set(SERVICES)
+
+
+def test_a_real_proxy_passes_websockets_and_sse_to_the_replicas() -> None:
+    """nginx publishes the port and proxies upgrades and unbuffered responses to the web service."""
+    proxy = SERVICES["proxy"]
+    assert proxy["image"].startswith("nginx:") and proxy["ports"] == ["${HUB_PORT:-8000}:80"]
+    config_path = proxy["volumes"][0].split(":")[0]
+    config = (ROOT / config_path).read_text()
+    for line in ("server web:8000;", "proxy_set_header Upgrade $http_upgrade;",
+                 "proxy_set_header Connection $connection_upgrade;", "proxy_buffering off;"):  # fmt: skip
+        assert line in config, line
+
+
+def test_realtime_work_has_its_own_worker_and_redis_a_memory_cap() -> None:
+    """One worker for the jobs queue, one for HUB_REALTIME_QUEUE; Redis runs with maxmemory and noeviction."""
+    from notifications.conf import DEFAULTS
+
+    assert SERVICES["worker"]["command"][-2:] == ["--queues", "hub"]
+    realtime = SERVICES["worker-realtime"]["command"]
+    assert realtime[realtime.index("--queues") + 1] == DEFAULTS["HUB_REALTIME_QUEUE"]
+    redis = SERVICES["redis"]["command"]
+    assert redis[redis.index("--maxmemory-policy") + 1] == "noeviction" and "--maxmemory" in redis
 
 
 @pytest.mark.parametrize("name", IMAGE_SERVICES)
@@ -156,17 +180,21 @@ def test_depends_on_waits_for_healthy_services() -> None:
         assert isinstance(depends_on, dict), f"{name}: depends_on needs conditions, not a list"
         for target, rule in depends_on.items():
             assert target in SERVICES, f"{name} depends on a missing service {target!r}"
+            if target == "migrate":  # a one-shot job: waited for until it has exited 0
+                assert rule == {"condition": "service_completed_successfully"}
+                continue
             assert "healthcheck" in SERVICES[target], f"{name} waits for {target}, which has no healthcheck"
             assert rule == {"condition": "service_healthy"}, f"{name} -> {target}: {rule}"
 
 
 def test_web_healthcheck_is_valid_python() -> None:
-    """The web healthcheck runs ``python -c`` on a script that compiles and requests /, a redirect counting as up."""
+    """The web healthcheck runs ``python -c`` on a script that compiles and asks /hub/readyz for a 200."""
     test = SERVICES["web"]["healthcheck"]["test"]
     assert test[:3] == ["CMD", "python", "-c"]
     compile(test[3], "web healthcheck", "exec")
-    assert 'HTTPConnection("127.0.0.1", 8000' in test[3] and 'request("GET", "/"' in test[3]
-    assert "urllib" not in test[3], "following the redirect to HTTPS would fail without a proxy"
+    assert 'HTTPConnection("127.0.0.1", 8000' in test[3] and 'request("GET", "/hub/readyz"' in test[3]
+    assert "status == 200" in test[3]
+    assert "hub/(healthz|readyz)" in (ROOT / "settings" / "production.py").read_text(), "readyz must not redirect"
 
 
 def test_dockerfile_installs_production_requirements_and_collects_static() -> None:
