@@ -7,6 +7,7 @@ and survive a restart of that Daphne without losing or repeating an event.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,3 +136,37 @@ def test_a_visitor_the_hub_refuses_is_told_so_over_sse(
                 context.close()
     finally:
         daphne.stop()
+
+
+def test_a_jobs_progress_and_the_bell_move_over_sse(
+    orm_beside_playwright: None, make_user: Any, chromium: Browser, own_daphne: OwnDaphne, celery_worker: Any
+) -> None:
+    """Websockets refused: a job's page shows its progress moving to the end, and the bell counts a notification."""
+    from notifications.inbox import services as inbox
+    from notifications.jobs import services as jobs
+    from tasks.examples import export_csv
+
+    alice = make_user("alice")
+    with refusing_upgrades(own_daphne.port) as proxy:
+        client = Client()
+        client.force_login(alice)
+        context = chromium.new_context()
+        try:
+            context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": proxy.url}])
+            job = jobs.start_job(
+                owner=alice, task=export_csv, title="export over SSE", params={"rows": 3000, "pace": 1500}
+            )
+            page = context.new_page()
+            page.goto(f"{proxy.url}/jobs/{job.pk}/")
+            item = page.locator(".jobs .job")
+            expect(item).to_have_attribute("data-status", "running", timeout=30_000)
+            bar = item.locator(".job-bar")
+            expect(bar).to_have_attribute("aria-valuenow", re.compile(r"^[1-9][0-9]?$"), timeout=30_000)  # moving
+            expect(item).to_have_attribute("data-status", "succeeded", timeout=30_000)
+            expect(bar).to_have_attribute("aria-valuenow", "100")
+            inbox.notify(alice, "over SSE")
+            expect(page.locator("#inbox-unread")).to_have_text("1")
+            assert not any(" /ws/" in line for line in proxy.passed), "a websocket upgrade got through"
+            assert any(line.startswith("GET /hub/sse/?") for line in proxy.passed), proxy.passed
+        finally:
+            context.close()
