@@ -207,6 +207,8 @@ HUB_TOPIC_HISTORY = env.dict("HUB_TOPIC_HISTORY", cast={"value": int}, default={
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="hub")
+# The project's own pushes go with the hub's realtime work, never behind long jobs.
+CELERY_TASK_ROUTES = {"tasks.publishing.*": {"queue": HUB_REALTIME_QUEUE}}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
