@@ -108,23 +108,23 @@ def uvicorn_command(port: int) -> list[str]:
 @pytest.fixture(scope="session")
 def live_hub(django_db_setup: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
     """Serve the hub with Daphne on a free port for the whole session."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("daphne") / "daphne.log"
-    process = start_process(daphne_command(port), log, lambda: port_open(port), "Daphne")
-    yield LiveHub(port)
-    stop_process(process)
-    # A consumer that crashed shows up only here: fail loudly rather than as a timeout.
-    assert "Traceback" not in log.read_text(), log.read_text()[-5000:]
+    yield from _served_by_daphne(tmp_path_factory, "daphne")
 
 
 @pytest.fixture(scope="session")
 def second_hub(live_hub: LiveHub, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
     """A second Daphne process on the same Redis and database, for tests that span server processes."""
+    yield from _served_by_daphne(tmp_path_factory, "daphne-2")
+
+
+def _served_by_daphne(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[LiveHub]:
+    """Run a Daphne subprocess of the hub for as long as the caller holds it; fail if it logged a traceback."""
     port = free_port()
-    log = tmp_path_factory.mktemp("daphne-2") / "daphne.log"
-    process = start_process(daphne_command(port), log, lambda: port_open(port), "Daphne 2")
+    log = tmp_path_factory.mktemp(name) / "daphne.log"
+    process = start_process(daphne_command(port), log, lambda: port_open(port), name)
     yield LiveHub(port)
     stop_process(process)
+    # A consumer that crashed shows up only here: fail loudly rather than as a timeout.
     assert "Traceback" not in log.read_text(), log.read_text()[-5000:]
 
 

@@ -9,9 +9,9 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from redis.exceptions import RedisError
 
 from notifications import redis_client
+from notifications.exceptions import HubUnavailable
 
 __all__ = ["healthz", "readyz"]
 
@@ -31,9 +31,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
     """Answer 200 when Redis and the database answer; 503 naming the one that does not."""
     problems = {}
     try:
-        redis_client.client(timeout=READY_TIMEOUT).ping()
-    except (RedisError, OSError) as error:
-        problems["redis"] = str(error) or type(error).__name__
+        redis_client.check(timeout=READY_TIMEOUT)
+    except HubUnavailable as error:
+        problems["redis"] = str(error)
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+import redis.asyncio
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
 from channels_redis.utils import _consistent_hash, _wrap_close, decode_hosts
 from django.core.exceptions import ImproperlyConfigured
@@ -279,12 +280,25 @@ def _sync_client(host: dict[str, Any]) -> redis.Redis:
     """
     timeouts = {"socket_timeout": _SYNC_TIMEOUT, "socket_connect_timeout": _SYNC_TIMEOUT}
     host = {**timeouts, "retry": Retry(NoBackoff(), 0), **host}
-    if "address" in host:
-        return redis.Redis.from_url(host.pop("address"), **host)
     if "master_name" in host:
-        sentinel = redis.Sentinel(host.pop("sentinels"), sentinel_kwargs=host.pop("sentinel_kwargs", None) or timeouts)
+        host["sentinel_kwargs"] = host.get("sentinel_kwargs") or timeouts
+    return client_for_host(host)
+
+
+def client_for_host(host: dict[str, Any], *, asyncio: bool = False) -> Any:
+    """Return a redis-py client (``redis.asyncio``'s with ``asyncio``) for one ``hosts`` entry.
+
+    Reads the entry as channels-redis' ``create_pool`` does: ``address`` (a URL), Sentinel
+    (``sentinels`` and ``master_name``, with ``sentinel_kwargs``), or plain connection kwargs.
+    """
+    module: Any = redis.asyncio if asyncio else redis
+    host = dict(host)
+    if "master_name" in host:
+        sentinel = module.Sentinel(host.pop("sentinels"), sentinel_kwargs=host.pop("sentinel_kwargs", None))
         return sentinel.master_for(host.pop("master_name"), **host)
-    return redis.Redis(**host)
+    if "address" in host:
+        return module.Redis.from_url(host.pop("address"), **host)
+    return module.Redis(**host)
 
 
 class HubLoopLayer(RedisPubSubLoopLayer):

@@ -17,6 +17,8 @@ import redis.asyncio as aioredis
 from channels_redis.utils import decode_hosts
 from django.conf import settings
 
+from notifications.layers import client_for_host
+
 __all__ = ["async_client", "check", "client", "prefix"]
 
 
@@ -66,13 +68,8 @@ def _described() -> str:
 
 def async_client() -> aioredis.Redis:
     """Return a new asyncio client of the hub's Redis, for the calling event loop; close it when done."""
-    host = dict(_first_host())
-    if "master_name" in host:
-        sentinel = aioredis.Sentinel(host.pop("sentinels"), sentinel_kwargs=host.pop("sentinel_kwargs", None))
-        return sentinel.master_for(host.pop("master_name"), **host)
-    if "address" in host:
-        return aioredis.Redis.from_url(host.pop("address"), **host)
-    return aioredis.Redis(**host)
+    client: aioredis.Redis = client_for_host(_first_host(), asyncio=True)
+    return client
 
 
 def _config() -> dict[str, Any]:
@@ -86,10 +83,5 @@ def _first_host() -> dict[str, Any]:
 
 @functools.cache
 def _client_for(host_json: str) -> redis.Redis:
-    host = json.loads(host_json)
-    if "master_name" in host:
-        sentinel = redis.Sentinel(host.pop("sentinels"), sentinel_kwargs=host.pop("sentinel_kwargs", None))
-        return sentinel.master_for(host.pop("master_name"), **host)
-    if "address" in host:
-        return redis.Redis.from_url(host.pop("address"), **host)
-    return redis.Redis(**host)
+    client: redis.Redis = client_for_host(json.loads(host_json))
+    return client
