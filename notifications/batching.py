@@ -1,0 +1,85 @@
+"""One blocking read for all the connections that ask at about the same time.
+
+A crowd of connects (a reconnect storm) would otherwise cost one thread hop and one
+database round trip each on the single thread-sensitive executor, where they queue. A
+:class:`Batch` gathers the keys asked for while its previous read runs and reads them all
+in the next ``database_sync_to_async`` call: one hop per round trip, however many ask.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from channels.db import database_sync_to_async
+
+__all__ = ["Batch"]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+MAX_KEYS = 500  # keys per call of ``read``: SQL "IN" lists and Redis MGETs stay small
+
+
+@dataclass
+class _Pending:
+    """What one event loop is gathering: the keys of the next read and the future of its answer."""
+
+    keys: set[Any] = field(default_factory=set)
+    answer: asyncio.Future[dict[Any, Any]] | None = None
+    reader: asyncio.Task[None] | None = None
+
+
+class Batch(Generic[K, V]):
+    """Answers ``get(key)`` from ``read(keys) -> {key: value}``, run in a thread for many keys at once.
+
+    A caller is answered by a read that starts after it asked, never by one already under
+    way: what it gets is at least as new as its request (a write committed before the
+    request is seen).
+    """
+
+    def __init__(self, read: Callable[[list[K]], dict[K, V]]):
+        self._read = read
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pending] = weakref.WeakKeyDictionary()
+
+    async def get(self, key: K) -> V:
+        """Return ``read``'s value for ``key``; raise what ``read`` raised (KeyError if it left the key out)."""
+        loop = asyncio.get_running_loop()
+        pending = self._loops.get(loop)
+        if pending is None:
+            pending = self._loops[loop] = _Pending()
+        if pending.answer is None:
+            pending.answer = loop.create_future()
+        pending.keys.add(key)
+        answer = pending.answer
+        if pending.reader is None or pending.reader.done():
+            pending.reader = loop.create_task(self._read_pending(pending))
+        # Shielded: a caller that gives up does not cancel the answer the others wait for.
+        return (await asyncio.shield(answer))[key]
+
+    async def _read_pending(self, pending: _Pending) -> None:
+        """Read what was asked, then what was asked meanwhile, until nothing waits."""
+        while pending.answer is not None:
+            answer, keys = pending.answer, list(pending.keys)
+            pending.answer, pending.keys = None, set()
+            try:
+                found = await database_sync_to_async(self._read_all)(keys)
+            except Exception as error:
+                answer.set_exception(error)
+                answer.exception()  # retrieved here too: no warning if every caller gave up
+            else:
+                answer.set_result(found)
+
+    def _read_all(self, keys: list[K]) -> dict[K, V]:
+        found: dict[K, V] = {}
+        for chunk in _chunks(keys, MAX_KEYS):
+            found.update(self._read(chunk))
+        return found
+
+
+def _chunks(items: list[K], size: int) -> Iterable[list[K]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
