@@ -68,6 +68,14 @@ def token_of(scope: dict) -> str | None:
     return found[0] if found else None
 
 
+def known_group_ids(user: Any) -> list[int] | None:
+    """Return the pks of ``user``'s Django groups if they were loaded with it (a token connect), else None."""
+    prefetched = getattr(user, "_prefetched_objects_cache", {})
+    if "groups" not in prefetched:
+        return None
+    return [group.pk for group in prefetched["groups"]]
+
+
 def _cookies(scope: dict) -> dict[str, str]:
     for name, value in scope.get("headers", []):
         if name == b"cookie":

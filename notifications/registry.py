@@ -12,7 +12,7 @@ A name that matches no declared pattern is refused.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,8 @@ from notifications.exceptions import InvalidTopic
 __all__ = ["Topic", "client_frame", "connect_hooks", "declared", "frame_handler", "on_connect", "resolve", "topic"]
 
 Authorize = Callable[..., bool]
+# hook(user) -> the messages a new connection gets; a coroutine function is awaited.
+ConnectHook = Callable[[Any], Iterable[dict] | Awaitable[Iterable[dict]]]
 
 # Topic names: dot-separated segments of letters, digits, "_" and "-". The group name
 # "hub.topic.<name>" must stay under Channels' limit of 100 characters.
@@ -51,7 +53,7 @@ class Topic:
 
 
 _topics: dict[str, Topic] = {}
-_connect_hooks: list[Callable[[Any], Iterable[dict]]] = []
+_connect_hooks: list[ConnectHook] = []
 _frame_handlers: dict[str, Callable[[Any, dict], dict]] = {}
 _FRAME_TYPE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$")
 
@@ -81,13 +83,15 @@ def topic(
     return register
 
 
-def on_connect(hook: Callable[[Any], Iterable[dict]]) -> Callable[[Any], Iterable[dict]]:
+def on_connect(hook: ConnectHook) -> ConnectHook:
     """Register ``hook(user)``: the ``hub.event`` messages it returns are sent to each new connection.
 
     It runs in a thread (it may query the database) once the connection has joined its
     groups and before ``hello``; its events are sent right after ``hello``, before any replay,
     so a change made after the client saw ``hello`` reaches it after them (replayed or live).
-    Build messages with ``notifications.groups.event_message``.
+    A coroutine function is awaited on the event loop instead, and must not block: a hook
+    that keeps its state in memory costs a connect no thread hop. Build messages with
+    ``notifications.groups.event_message``.
     """
     _connect_hooks.append(hook)
     return hook
@@ -116,7 +120,7 @@ def frame_handler(frame_type: str) -> Callable[[Any, dict], dict] | None:
     return _frame_handlers.get(frame_type)
 
 
-def connect_hooks() -> list[Callable[[Any], Iterable[dict]]]:
+def connect_hooks() -> list[ConnectHook]:
     """Return the registered connect hooks, in registration order."""
     return list(_connect_hooks)
 

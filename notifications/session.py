@@ -9,11 +9,12 @@ drift apart. Protocol: docs/protocol.md.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol, cast
 
 from channels.db import database_sync_to_async
@@ -21,6 +22,7 @@ from django.contrib.auth import get_user_model
 from redis.exceptions import RedisError
 
 from notifications import groups, limits, metrics, presence, protocol, publish, registry, tokens
+from notifications.auth import known_group_ids
 from notifications.conf import hub_settings
 from notifications.exceptions import EventTooLarge, FrameRefused, HubUnavailable, InvalidTopic, PublishError
 
@@ -104,9 +106,7 @@ class HubSession:
         self.counted = True
         # Connect hooks read their state after the groups are joined and before hello: a
         # change made after the client saw hello reaches it live, not twice.
-        snapshot = [
-            message for hook in registry.connect_hooks() for message in await database_sync_to_async(hook)(self.user)
-        ]
+        snapshot = [message for hook in registry.connect_hooks() for message in await _run_hook(hook, self.user)]
         hello = {
             "type": "hello",
             "connection": self.connection_id,
@@ -477,12 +477,24 @@ class HubSession:
         self.tokens -= 1
         return True
 
-    @database_sync_to_async
-    def _standing_streams(self) -> dict[str, str]:
-        """Return stream -> group of what this session joins without subscribing; note the auth hash."""
-        if self.user_id is not None:
-            self.auth_hash = self.user.get_session_auth_hash()
-        return _standing_streams_of(self.user if self.user_id is not None else None)
+    async def _standing_streams(self) -> dict[str, str]:
+        """Return stream -> group of what this session joins without subscribing; note the auth hash.
+
+        Only a user whose groups were not loaded with it (a session cookie) costs a query.
+        """
+        if self.user_id is None:
+            return _standing_streams_of(None)
+        self.auth_hash = self.user.get_session_auth_hash()
+        if known_group_ids(self.user) is not None:
+            return _standing_streams_of(self.user)
+        return await database_sync_to_async(_standing_streams_of)(self.user)
+
+
+async def _run_hook(hook: registry.ConnectHook, user: Any) -> Iterable[dict]:
+    """Return a connect hook's messages: a coroutine function is awaited, any other runs in a thread."""
+    if inspect.iscoroutinefunction(hook):
+        return cast(Iterable[dict], await hook(user))
+    return cast(Iterable[dict], await database_sync_to_async(hook)(user))
 
 
 def _standing_streams_of(user: Any) -> dict[str, str]:
@@ -494,7 +506,10 @@ def _standing_streams_of(user: Any) -> dict[str, str]:
         audiences.append(groups.AUTHENTICATED)
         if user.is_staff:
             audiences.append(groups.STAFF)
-        audiences += [groups.django_group_audience(pk) for pk in user.groups.values_list("pk", flat=True)]
+        group_ids = known_group_ids(user)
+        if group_ids is None:
+            group_ids = list(user.groups.values_list("pk", flat=True))
+        audiences += [groups.django_group_audience(pk) for pk in group_ids]
     for audience in audiences:
         streams[groups.broadcast_stream(audience)] = groups.audience_group(audience)
     return streams

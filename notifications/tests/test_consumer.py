@@ -230,6 +230,22 @@ async def test_connect_hooks_send_their_events_after_hello(alice: Any) -> None:
         registry._connect_hooks.remove(greet)
 
 
+async def test_a_coroutine_connect_hook_is_awaited(alice: Any) -> None:
+    """An ``async def`` on_connect hook runs on the event loop and its messages follow hello likewise."""
+    from notifications import groups, registry
+
+    async def greet(user: Any) -> list[dict]:
+        return [groups.event_message(stream="broadcast.everyone", event="welcome", data=user.get_username(), ts=0)]
+
+    registry.on_connect(greet)
+    try:
+        token = await database_sync_to_async(tokens.mint)(alice)
+        communicator, _hello = await open_socket(f"/ws/?token={token}")
+        assert (await communicator.receive_json_from(timeout=5))["data"] == "alice"
+    finally:
+        registry._connect_hooks.remove(greet)
+
+
 def _members(group: str) -> set[str]:
     """The channels of this process (this test's loop) in ``group``."""
     from channels.layers import get_channel_layer
