@@ -1,57 +1,65 @@
 """What a new hub connection gets right after ``hello``: the announcements that apply to it.
 
-Registered with ``notifications.registry.on_connect`` in ``AnnouncementsConfig.ready``.
+``on_connect`` is registered with ``notifications.registry.on_connect`` in
+``AnnouncementsConfig.ready``; it picks them from the process's snapshot (``snapshot``).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
+from channels.db import database_sync_to_async
 from django.db import DatabaseError
 
-from notifications import groups
-from notifications.announcements import events, selectors
-from notifications.announcements.models import Announcement
+from notifications.announcements import snapshot
+from notifications.auth import known_group_ids
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["active_announcements"]
+__all__ = ["active_announcements", "on_connect"]
 
 
 def active_announcements(user: Any) -> list[dict]:
     """Return an ``announcement.show`` per live announcement for ``user`` that they have not dismissed.
 
-    Nothing at all when none applies, or (logged) when the database cannot be read: the
-    connection goes on without them. Runs in a thread (it queries the database).
+    Read from the database now, not from the process's snapshot. Nothing at all when none
+    applies, or (logged) when the database cannot be read.
     """
-    ts = int(time.time() * 1000)
     try:
-        found = list(selectors.for_user(user=user).prefetch_related("groups"))
-        authenticated = user is not None and user.is_authenticated
-        group_ids = set(user.groups.values_list("pk", flat=True)) if found and authenticated else set()
+        found = snapshot.read()
+        group_ids = _group_ids(user) if _signed_in(user) and found.targets_groups else []
     except DatabaseError as error:
-        logger.warning("A new hub connection gets no announcements: cannot read them: %s", error)
+        _unreadable(error)
         return []
-    messages = []
-    for announcement in found:
-        stream = events.stream(_matched_target(announcement, user, group_ids))
-        message = groups.event_message(stream=stream, event=events.SHOW, data=events.payload(announcement), ts=ts)
-        # Counted like a live show: the connections this version reached (metrics.receipts).
-        message["receipt"] = events.receipt_key(announcement)
-        messages.append(message)
-    return messages
+    return found.select(user, group_ids)
 
 
-def _matched_target(announcement: Announcement, user: Any, group_ids: set[int]) -> str:
-    """Return the target through which ``user`` gets ``announcement`` (its stream on the client)."""
-    Audience = Announcement.Audience
-    if announcement.audience in (Audience.EVERYONE, Audience.AUTHENTICATED):
-        return str(announcement.audience)
-    if announcement.audience == Audience.STAFF and user.is_staff:
-        return groups.STAFF
-    for group in announcement.groups.all():
-        if group.pk in group_ids:
-            return groups.django_group_audience(group.pk)
-    return events.user_target(user.pk)
+async def on_connect(user: Any) -> list[dict]:
+    """Return what :func:`active_announcements` would, from the process's snapshot: no database read.
+
+    Only when an announcement is addressed to groups does a session-cookie user's group
+    list cost a query (a token connect loads it with the user).
+    """
+    try:
+        found = await snapshot.current()
+        group_ids: list[int] = []
+        if _signed_in(user) and found.targets_groups:
+            known = known_group_ids(user)
+            group_ids = known if known is not None else await database_sync_to_async(_group_ids)(user)
+    except DatabaseError as error:
+        _unreadable(error)
+        return []
+    return found.select(user, group_ids)
+
+
+def _signed_in(user: Any) -> bool:
+    return user is not None and user.is_authenticated
+
+
+def _group_ids(user: Any) -> list[int]:
+    return list(user.groups.values_list("pk", flat=True))
+
+
+def _unreadable(error: DatabaseError) -> None:
+    logger.warning("A new hub connection gets no announcements: cannot read them: %s", error)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from notifications.announcements.models import Announcement
 
-__all__ = ["applies_to", "audience_q", "for_user"]
+__all__ = ["applies_to", "audience_q", "for_user", "not_ended"]
 
 _LEVEL_RANK = Case(
     When(level=Announcement.Level.CRITICAL, then=Value(0)),
@@ -46,3 +46,13 @@ def for_user(*, user: Any, now: datetime.datetime | None = None) -> QuerySet[Ann
 def applies_to(*, announcement: Announcement, user: Any) -> bool:
     """Tell whether ``announcement``'s audience includes ``user``, live or not."""
     return Announcement.objects.filter(pk=announcement.pk).filter(audience_q(user)).exists()
+
+
+def not_ended(*, now: datetime.datetime | None = None) -> QuerySet[Announcement]:
+    """Return the announcements live at ``now`` or later (scheduled ones too), most severe first.
+
+    What the hub's connect snapshot holds (``snapshot``): it decides "live" per connect, as time passes.
+    """
+    now = now or timezone.now()
+    running = Q(retracted_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    return Announcement.objects.filter(running).alias(rank=_LEVEL_RANK).order_by("rank", "-starts_at", "-pk")

@@ -111,9 +111,12 @@ def delete_announcement(*, announcement: Announcement) -> None:
     """Delete ``announcement``, hiding it first from the screens that show it."""
     with transaction.atomic():
         announcement.refresh_from_db(fields=["shown_at", "hidden_at", "sent_to", "version"])
-        if announcement.is_on_screens:
-            _push(announcement.sent_to, events.HIDE, events.hide_data(announcement, version=announcement.version))
+        on_screens, targets = announcement.is_on_screens, announcement.sent_to
+        hide = events.hide_data(announcement, version=announcement.version)
+        # Deleted first: the hub's snapshots are dated (snapshot.changed) before the hide goes out.
         announcement.delete()
+        if on_screens:
+            _push(targets, events.HIDE, hide)
 
 
 def dismiss(*, announcement: Announcement, user: Any) -> bool:

@@ -229,6 +229,7 @@ def test_unreadable_announcements_do_not_stop_connections_or_pages(
         raise DatabaseError("no such table: announcements_announcement")
 
     monkeypatch.setattr(selectors, "for_user", broken)
+    monkeypatch.setattr(selectors, "not_ended", broken)
     assert hooks.active_announcements(AnonymousUser()) == []
     assert Client().get("/").status_code == 200
     warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
