@@ -20,7 +20,6 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from channels.auth import get_user
-from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http import parse_cookie
@@ -46,7 +45,7 @@ class HubAuthMiddleware:
             scope["user"] = await get_user(scope)
             return await self.inner(scope, receive, send)
         try:
-            grant = await database_sync_to_async(tokens.read)(token)
+            grant = await tokens.aread(token)
         except InvalidToken as error:
             logger.info("Refused a websocket with a bad token: %s", error)
             return await WebsocketDenier()(scope, receive, send)

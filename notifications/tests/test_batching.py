@@ -9,6 +9,9 @@ import pytest
 
 from notifications.batching import Batch
 
+# The reads run through database_sync_to_async, which closes stale connections around them.
+pytestmark = pytest.mark.django_db
+
 
 async def test_concurrent_callers_share_one_read() -> None:
     """A hundred callers at once cost one read of all their keys."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.test import Client, override_settings
 
 from notifications import tokens
+from notifications.auth import known_group_ids
 from notifications.exceptions import InvalidToken
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +34,27 @@ def test_expired_forged_and_revoked_tokens_are_refused(django_user_model: Any) -
     alice.save()
     with pytest.raises(InvalidToken, match="changed password"):
         tokens.user_for(token)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_connects_at_once_share_one_read_and_revoked_tokens_are_still_refused(
+    django_user_model: Any, django_assert_num_queries: Any
+) -> None:
+    """Ten token connects at once cost one user query and one groups query; a revoked token is refused."""
+    users = [django_user_model.objects.create_user("user0", password="x")]
+    minted = [tokens.mint(users[0])]
+    users += [django_user_model.objects.create_user(f"user{n}", password="x") for n in range(1, 10)]
+    minted += [tokens.mint(user) for user in users[1:]]
+    tokens.revoke(users[0])  # well after its token was minted (a token's time is rounded to the millisecond)
+
+    async def connect_all() -> list[Any]:
+        return await asyncio.gather(*(tokens.aread(token) for token in minted), return_exceptions=True)
+
+    with django_assert_num_queries(2):
+        grants = async_to_sync(connect_all)()
+    assert isinstance(grants[0], InvalidToken) and "revoked" in str(grants[0])
+    assert [grant.user for grant in grants[1:]] == users[1:]
+    assert known_group_ids(grants[1].user) == []
 
 
 def test_token_view_needs_a_login(django_user_model: Any) -> None:
