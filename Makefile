@@ -20,7 +20,8 @@ PORT ?= 8000
 run: install
 	$(PY) manage.py runhub --port $(PORT)
 
-test: install
+NPM := $(shell command -v npm)
+test: install $(if $(NPM),node_modules/.package-lock.json)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (not tests), see docs/performance.md: fan-out and connect time beside Socket.IO
@@ -64,12 +65,26 @@ lint: install
 	$(VENV)/bin/lint-imports
 
 # Front-end libraries from the npm registry (package.json), copied into static files: the
-# pages load them from the site itself, never from a CDN. The copies are committed.
+# pages load them from the site itself, never from a CDN. The copies are committed, so that
+# `make run` needs no Node.js. Source maps are not shipped (collectstatic's manifest would look for them).
+BOOTSTRAP := hub/static/hub/vendor/bootstrap
+ICONS := hub/static/hub/vendor/bootstrap-icons
 vendor:
 	npm ci --no-audit --no-fund
-	# Without its sourceMappingURL line: the map is not shipped, and collectstatic's manifest would look for it.
 	sed '/sourceMappingURL/d' node_modules/dompurify/dist/purify.min.js > notifications/static/notifications/vendor/purify.min.js
 	cp node_modules/dompurify/LICENSE notifications/static/notifications/vendor/purify.LICENSE
+	mkdir -p $(BOOTSTRAP) $(ICONS)/fonts
+	sed '/sourceMappingURL/d' node_modules/bootstrap/dist/css/bootstrap.min.css > $(BOOTSTRAP)/bootstrap.min.css
+	sed '/sourceMappingURL/d' node_modules/bootstrap/dist/js/bootstrap.bundle.min.js > $(BOOTSTRAP)/bootstrap.bundle.min.js
+	cp node_modules/bootstrap/LICENSE $(BOOTSTRAP)/LICENSE
+	cp node_modules/bootstrap-icons/font/bootstrap-icons.min.css $(ICONS)/
+	cp node_modules/bootstrap-icons/font/fonts/bootstrap-icons.woff2 node_modules/bootstrap-icons/font/fonts/bootstrap-icons.woff $(ICONS)/fonts/
+	cp node_modules/bootstrap-icons/LICENSE $(ICONS)/LICENSE
+
+# The browser tests' own tools from the npm registry (axe-core): installed when npm is there;
+# without them the accessibility checks skip, saying why.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund || echo "npm ci failed: the accessibility checks will skip"
 
 clean:
 	rm -rf $(VENV) .hub staticfiles build *.egg-info
