@@ -183,6 +183,20 @@ class HubChannelLayer(RedisPubSubChannelLayer):
         keys, args = _append_and_publish_call(self._prefix, group, message, history)
         return _event_id(script(keys=keys, args=args))
 
+    def blocking_recent(self, group: str, *, count: int, until: str | None = None) -> list[dict]:
+        """Return the group's latest ``count`` kept events (at or before ``until``), oldest first, from sync code.
+
+        Raises ``redis.RedisError`` when Redis is unreachable, after at most ``socket_timeout``.
+        """
+        client = self._sync_script(_group_channel(self._prefix, group)).registered_client
+        entries = client.xrevrange(_history_key(self._prefix, group), max=until or "+", min="-", count=count)
+        events = []
+        for event_id, fields in reversed(entries):
+            event = _decode(fields[b"m"])
+            event["id"] = event_id.decode()
+            events.append(event)
+        return events
+
     def _sync_script(self, group_channel: str) -> Any:
         """Return the append-and-publish script bound to the sync client of this channel's shard."""
         scripts = self._sync_scripts

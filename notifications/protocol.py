@@ -46,6 +46,11 @@ def error(code: str, message: str, ref: Any = None) -> str:
 
 def event(message: dict[str, Any]) -> str:
     """Return the ``event`` frame that relays the channel-layer ``hub.event`` ``message``."""
+    return _compact(event_frame(message))
+
+
+def event_frame(message: dict[str, Any]) -> dict[str, Any]:
+    """Return, as a dict, the ``event`` frame that relays the channel-layer ``hub.event`` ``message``."""
     frame = {
         "type": "event",
         "topic": message.get("topic"),
@@ -56,7 +61,7 @@ def event(message: dict[str, Any]) -> str:
     }
     if "sender" in message:
         frame["sender"] = message["sender"]
-    return _compact(frame)
+    return frame
 
 
 def encode_cursor(positions: dict[str, str]) -> str:

@@ -8,6 +8,7 @@ app_name = "notifications"
 
 urlpatterns = [
     path("token/", views.token, name="token"),
+    path("history/", views.history, name="history"),
     path("sse/", sse.stream, name="sse"),
     path("sse/<str:connection>/", sse.post_frame, name="sse_frame"),
     path("metrics", prometheus.view, name="metrics"),
