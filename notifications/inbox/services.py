@@ -15,7 +15,7 @@ from notifications.conf import hub_settings
 from notifications.exceptions import PublishError
 from notifications.inbox.models import Notification
 
-__all__ = ["as_payload", "mark_all_read", "mark_read", "notify", "purge_expired", "unread_count"]
+__all__ = ["as_payload", "mark_all_read", "mark_read", "notify", "purge_expired", "push_saved", "unread_count"]
 
 NEW_EVENT = "notification.new"
 READ_EVENT = "notification.read"
@@ -24,7 +24,7 @@ READ_EVENT = "notification.read"
 def notify(
     user: Any, title: str, *, body: str = "", url: str = "", level: str = "info", data: Any = None
 ) -> Notification:
-    """Store a notification for ``user`` and push it to their open tabs after commit."""
+    """Store a notification for ``user``; it reaches their open tabs after commit (``receivers.push_saved``)."""
     if url and not url.startswith(("/", "https://", "http://")):
         raise PublishError("url must be a path or an http(s) URL, not %r" % url)
     if level not in Notification.Level.values:
@@ -33,13 +33,25 @@ def notify(
         json.dumps(data)
     except (TypeError, ValueError) as error:
         raise PublishError("notification data is not JSON-serialisable: %s" % error) from error
+    return Notification.objects.create(user=user, title=title, body=body, url=url, level=level, data=data or {})
+
+
+def push_saved(notification: Notification, *, created: bool) -> None:
+    """Push a saved notification to its user's tabs after commit: new, or its read state and the count.
+
+    Called for every save (``notify``, the admin, a task's ``objects.create``), so nothing written
+    one way or another stays unseen until a reload. Bulk writes send no signal: push those yourself.
+    """
+    # In a block of its own if the save was not in one: the push then waits for its end, and a
+    # failure to publish is logged, never raised to a caller whose row is already stored.
     with transaction.atomic():
-        notification = Notification.objects.create(
-            user=user, title=title, body=body, url=url, level=level, data=data or {}
-        )
-        unread = unread_count(user)
-        publish.to_user(user, NEW_EVENT, {"notification": as_payload(notification), "unread": unread})
-    return notification
+        unread = unread_count(notification.user_id)
+        if created:
+            payload = {"notification": as_payload(notification), "unread": unread}
+            publish.to_user(notification.user_id, NEW_EVENT, payload)
+        else:
+            read = [notification.pk] if notification.read_at else []
+            publish.to_user(notification.user_id, READ_EVENT, {"ids": read, "all": False, "unread": unread})
 
 
 def mark_read(user: Any, ids: Iterable[int]) -> int:

@@ -11,4 +11,5 @@ urlpatterns = [
     path("state/", views.state, name="state"),
     path("<int:pk>/read/", views.read, name="read"),
     path("read-all/", views.read_all, name="read_all"),
+    path("test/", views.send_test, name="send_test"),
 ]

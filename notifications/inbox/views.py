@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from notifications.conf import hub_settings
 from notifications.inbox import services
 from notifications.inbox.models import Notification
+
+# The shortest time between two test notifications of one user.
+TEST_INTERVAL = datetime.timedelta(seconds=2)
 
 
 @login_required
@@ -69,6 +75,33 @@ def read_all(request: HttpRequest) -> JsonResponse:
     if not request.user.is_authenticated:
         return _not_signed_in()
     return JsonResponse({"unread": services.mark_all_read(request.user)})
+
+
+@require_POST
+def send_test(request: HttpRequest) -> HttpResponse:
+    """Send the user a test notification; JSON ``{"id": n}`` (201) to scripts, else back to the inbox.
+
+    401 for visitors; 429 ``too_many`` within ``TEST_INTERVAL`` of the previous one, so that a
+    script looping on the button cannot fill the table.
+    """
+    if not request.user.is_authenticated:
+        return _not_signed_in()
+    since = timezone.now() - TEST_INTERVAL
+    if Notification.objects.filter(user_id=cast(int, request.user.pk), data__test=True, created_at__gt=since).exists():
+        message = "one test notification per %d seconds" % TEST_INTERVAL.total_seconds()
+        return JsonResponse({"error": "too_many", "message": message}, status=429)
+    notification = services.notify(
+        request.user,
+        "Test notification",
+        body="Sent from your inbox at %s: it reached every open tab over the hub."
+        % timezone.localtime().strftime("%H:%M:%S"),
+        url=reverse("inbox:inbox"),
+        level="success",
+        data={"test": True},
+    )
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"id": notification.pk}, status=201)
+    return redirect("inbox:inbox")
 
 
 def _page(request: HttpRequest) -> Page[Notification]:

@@ -147,3 +147,38 @@ def test_state_endpoint_answers_the_count_and_a_page_as_pushed(django_user_model
     assert first.json() == {"unread": 2, "items": newest, "page": 1, "pages": 2}
     assert first.json()["items"][0]["read"] is True and first["Cache-Control"] == "no-store"
     assert [item["title"] for item in browser.get("/inbox/state/?page=2").json()["items"]] == ["n0"]
+
+
+async def test_a_notification_saved_outside_notify_is_pushed_and_an_edit_updates_the_count(
+    live_hub: Any, make_user: Any
+) -> None:
+    """objects.create (as the admin or a task would) pushes notification.new; setting read_at pushes the count."""
+    alice = await sync_to_async(make_user)("alice")
+    async with client_for(live_hub, alice) as tab:
+        made = await sync_to_async(Notification.objects.create)(user=alice, title="From a task", url="/jobs/")
+        event = await tab.next_event()
+        assert event["event"] == "notification.new" and event["data"]["unread"] == 1
+        assert event["data"]["notification"]["url"] == "/jobs/"
+        made.read_at = timezone.now()
+        await sync_to_async(made.save)()
+        event = await tab.next_event()
+    assert (event["event"], event["data"]) == ("notification.read", {"ids": [made.pk], "all": False, "unread": 0})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_test_notification_button(make_user: Any) -> None:
+    """POST /inbox/test/ stores one (201 to scripts, a redirect to forms), refuses a second at once (429) and visitors (401)."""
+    assert Client().post("/inbox/test/").status_code == 401
+    browser = Client()
+    alice = make_user("alice")
+    browser.force_login(alice)
+    answer = browser.post("/inbox/test/", headers={"Accept": "application/json"})
+    assert answer.status_code == 201
+    stored = Notification.objects.get(pk=answer.json()["id"])
+    assert (stored.user, stored.title, stored.url, stored.read_at) == (alice, "Test notification", "/inbox/", None)
+    again = browser.post("/inbox/test/", headers={"Accept": "application/json"})
+    assert again.status_code == 429 and again.json()["error"] == "too_many"
+    Notification.objects.update(created_at=timezone.now() - datetime.timedelta(seconds=5))
+    form = browser.post("/inbox/test/")
+    assert (form.status_code, form["Location"]) == (302, "/inbox/")
+    assert Notification.objects.filter(user=alice).count() == 2

@@ -29,6 +29,8 @@
     if (!count) return;
     count.textContent = unread;
     count.dataset.unread = unread;
+    const bell = document.getElementById("inbox-bell");
+    if (bell) bell.setAttribute("aria-label", `Notifications, ${unread} unread`);
   }
 
   function tell(name, detail) {
