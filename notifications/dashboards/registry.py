@@ -64,6 +64,7 @@ class Dashboard:
     permission: str | None = None
     staff: bool = False
     description: str = ""
+    empty: str = ""
     kpis: tuple[tuple[str, str], ...] = ()
     chart: str | None = None
     points: int | None = None
@@ -96,6 +97,7 @@ def declare(
     permission: str | None = None,
     staff: bool = False,
     description: str = "",
+    empty: str = "",
     kpis: Mapping[str, str] | None = None,
     chart: str | None = None,
     points: int | None = None,
@@ -105,6 +107,7 @@ def declare(
     """Declare dashboard ``name``; return it. Raise ImproperlyConfigured on a bad or repeated declaration.
 
     ``permission`` ("app_label.codename") and/or ``staff=True`` say who may view it; one is required.
+    ``empty`` is what the page says while the table has no rows: how to get data.
     """
     if not _NAME.match(name):
         raise ImproperlyConfigured("Dashboard name %r must be 1-64 letters, digits, '_' or '-'." % name)
@@ -128,6 +131,7 @@ def declare(
         permission=permission,
         staff=staff,
         description=description,
+        empty=empty,
         kpis=tuple(kpis.items()),
         chart=chart,
         points=points,

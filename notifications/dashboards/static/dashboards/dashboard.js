@@ -70,7 +70,10 @@
 
   function fillTable(rows) {
     // textContent only: rows may hold text that users typed.
-    tbody.replaceChildren(...(Array.isArray(rows) ? rows : []).map((row) => {
+    rows = Array.isArray(rows) ? rows : [];
+    const empty = document.getElementById("dashboard-empty");
+    if (empty) empty.hidden = rows.length > 0;
+    tbody.replaceChildren(...rows.map((row) => {
       const tr = document.createElement("tr");
       for (const [key] of config.columns) {
         const td = document.createElement("td");
