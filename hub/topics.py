@@ -6,6 +6,9 @@ from typing import Any
 
 from notifications import topic
 
+# The rooms the chat page lists; any other name works too.
+CHAT_ROOMS = ("lobby", "django", "random")
+
 
 @topic("chat.{room}", client_publish=True, history=100, presence=True)
 def chat_room(user: Any, room: str) -> bool:

@@ -2,28 +2,50 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from hub import sales as sales_dashboard
 from hub.forms import ComputeForm, ExportForm
-from hub.topics import chat_topic
+from hub.topics import CHAT_ROOMS, chat_topic
+from notifications.dashboards import registry as dashboards
+from notifications.dashboards import state as dashboard_state
+from notifications.exceptions import HubUnavailable
 from notifications.jobs import services
+from notifications.jobs.models import Job
+from notifications.jobs.state import job_state
 from notifications.jobs.views import render_job_list
 from tasks.examples import export_csv, prime_report
 
+logger = logging.getLogger(__name__)
+
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Render the home page, which links to the demos."""
-    return render(request, "home.html")
+    """Render the front door: a card per feature, each with a value that the hub keeps live."""
+    user = request.user
+    sales = None
+    if dashboards.can_view(user, sales_dashboard.NAME):
+        try:
+            dashboard_state.prime(name=sales_dashboard.NAME)
+        except HubUnavailable as error:
+            logger.warning("Could not prime the sales dashboard for the home page: %s", error)
+        sales = {"topic": dashboards.topic_name(sales_dashboard.NAME)}
+    running = []
+    if user.is_authenticated:
+        unfinished = Job.objects.filter(owner_id=cast(int, user.pk)).exclude(status__in=Job.FINAL)
+        running = [job_state(job) for job in unfinished.order_by("-pk")[:20]]
+    config = {"chat_topic": chat_topic("lobby"), "sales": sales, "jobs": running}
+    return render(request, "home.html", {"config": config, "running": running, "sales": sales})
 
 
 def chat_room(request: HttpRequest, room: str) -> HttpResponse:
     """Render a chat room: every page in the room sees each message (topic ``chat.{room}``)."""
-    return render(request, "chat.html", {"room": room, "topic": chat_topic(room)})
+    return render(request, "chat.html", {"room": room, "topic": chat_topic(room), "rooms": CHAT_ROOMS})
 
 
 @login_required

@@ -31,6 +31,9 @@ INSTALLED_APPS = [
     # Content-Security-Policy (django-csp) and login throttling (django-axes): docs/security.md.
     "csp",
     "axes",
+    # The demo's forms in Bootstrap 5's markup.
+    "crispy_forms",
+    "crispy_bootstrap5",
     "notifications",
     "notifications.inbox",
     "notifications.announcements",
@@ -39,6 +42,9 @@ INSTALLED_APPS = [
     # The demo: chat topic, sales dashboard and its orders, demo users (hub/apps.py).
     "hub",
 ]
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -130,6 +136,8 @@ def content_security_policy(hosts: list[str], *, plain_http: bool) -> dict[str, 
             "default-src": [SELF],
             "script-src": [SELF],
             "style-src": [SELF, UNSAFE_INLINE],
+            # Bootstrap draws its small icons (menu toggler, select arrows) as data: SVG images.
+            "img-src": [SELF, "data:"],
             "connect-src": [SELF, *sockets],
             "object-src": [NONE],
             "base-uri": [SELF],

@@ -60,7 +60,7 @@ def test_two_pages_see_each_others_messages(new_page: Any, room_url: str) -> Non
     say(second, "and back from the second")
     expect(last_message(first)).to_have_text("visitor: and back from the second")
     expect(first.locator("#messages li")).to_have_count(2)
-    expect(first.locator("#chat-status")).to_have_text("")
+    expect(first.locator("#chat-status")).to_have_text("Live")
 
 
 def test_markup_in_a_message_is_shown_as_text(new_page: Any, room_url: str) -> None:

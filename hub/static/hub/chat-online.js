@@ -13,7 +13,7 @@
     const members = presence.members.slice().sort((a, b) => String(a.username).localeCompare(String(b.username)));
     list.replaceChildren(...members.map((member) => {
       const item = document.createElement("li");
-      item.className = "member";
+      item.className = "member list-group-item";
       item.textContent = member.username;
       return item;
     }));

@@ -25,8 +25,7 @@ def form(**fields: Any) -> dict[str, Any]:
     data = {
         "title": "Maintenance tonight", "body": "Back at **22:00**", "body_format": "markdown", "level": "warning",
         "dismissible": "on", "audience": "everyone", "groups": [], "users": [],
-        "starts_at_0": now.strftime("%Y-%m-%d"), "starts_at_1": now.strftime("%H:%M:%S"),
-        "expires_at_0": "", "expires_at_1": "",
+        "starts_at": now.strftime("%Y-%m-%dT%H:%M:%S"), "expires_at": "",
     }  # fmt: skip
     return {**data, **fields}
 
@@ -100,6 +99,6 @@ def test_admin_refuses_nobody_chosen_and_expiry_before_start(admin_client: Clien
     response = admin_client.post(ADD_URL, form(audience="chosen"))
     assert "Choose at least one group or user" in response.content.decode()
     yesterday = (timezone.localtime() - datetime.timedelta(days=1)).strftime("%Y-%m-%d")
-    response = admin_client.post(ADD_URL, form(expires_at_0=yesterday, expires_at_1="00:00:00"))
+    response = admin_client.post(ADD_URL, form(expires_at=yesterday + "T00:00:00"))
     assert "The expiry must be after the start." in response.content.decode()
     assert not Announcement.objects.exists()

@@ -28,6 +28,12 @@
     return Number(value).toLocaleString("en-US");
   }
 
+  function duration(seconds) {
+    if (seconds < 90) return `${number(Math.max(1, Math.round(seconds)))} s`;
+    if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+    return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
+  }
+
   function part(item, name) {
     return item.querySelector(`.job-${name}`);
   }
@@ -60,7 +66,7 @@
     show(part(item, "percent"), state.percent == null ? "" : `${state.percent}%`);
     show(part(item, "counts"), state.total ? `${number(state.done)} of ${number(state.total)}` : "");
     show(part(item, "message"), FINAL.includes(state.status) ? "" : state.message);
-    show(part(item, "eta"), state.eta_seconds == null ? "" : `about ${number(state.eta_seconds)} s left`);
+    show(part(item, "eta"), state.eta_seconds == null ? "" : `about ${duration(state.eta_seconds)} left`);
     const result = state.status === "succeeded" && state.result ? state.result : null;
     show(part(item, "result"), result && result.summary ? String(result.summary) : "");
     const download = part(item, "download");
