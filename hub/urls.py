@@ -2,9 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from hub import views
 from notifications.jobs import urls as job_urls
@@ -19,8 +17,7 @@ _jobs = [
 
 urlpatterns = [
     path("", views.home, name="home"),
-    # Browsers ask for /favicon.ico on pages that name no icon (the admin's).
-    path("favicon.ico", RedirectView.as_view(url=static("hub/favicon.svg"), permanent=True)),
+    path("favicon.ico", views.favicon),
     path("chat/<slug:room>/", views.chat_room, name="chat"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -8,6 +8,7 @@ from typing import Any, cast
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.http import require_GET, require_POST
 
 from hub import sales as sales_dashboard
@@ -41,6 +42,11 @@ def home(request: HttpRequest) -> HttpResponse:
         running = [job_state(job) for job in unfinished.order_by("-pk")[:20]]
     config = {"chat_topic": chat_topic("lobby"), "sales": sales, "jobs": running}
     return render(request, "home.html", {"config": config, "running": running, "sales": sales})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Redirect /favicon.ico, which browsers ask for on pages that name no icon (the admin's), to the site's icon."""
+    return redirect(static("hub/favicon.svg"))
 
 
 def chat_room(request: HttpRequest, room: str) -> HttpResponse:

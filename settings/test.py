@@ -17,3 +17,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING["root"]["level"] = env.str("LOG_LEVEL", default="WARNING")  # type: ignore[index]  # noqa: F405
+
+# The suite flushes the database under running servers: see notifications/tests/live_server.py.
+MIDDLEWARE = [*MIDDLEWARE, "notifications.tests.live_server.forget_content_types"]  # noqa: F405

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from django.test import override_settings
 
-from notifications.tests.browser import log_in
+from notifications.tests.browser import chat_line, log_in
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not importable").expect
 
@@ -89,7 +89,7 @@ def test_pages_pass_their_csp_and_the_socket_connects(
     expect(page.locator("#messages")).to_have_attribute("data-state", "subscribed")
     page.fill("#chat-input", "hello under a strict policy")
     page.press("#chat-input", "Enter")
-    expect(page.locator("#messages li").last).to_have_text("dana: hello under a strict policy")
+    expect(page.locator("#messages li").last).to_have_text(chat_line("dana", "hello under a strict policy"))
     assert watched.violations() == []
 
 

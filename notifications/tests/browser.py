@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHROMIUM",
+    "chat_line",
     "SocketRelay",
     "chromium",
     "launch_chromium",
@@ -99,6 +100,11 @@ def orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
     Function-scoped, so the session's Daphne and Celery subprocesses never inherit it.
     """
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def chat_line(sender: str, text: str) -> re.Pattern[str]:
+    """Match a chat message as the page shows it: its sender, its time, then what was said."""
+    return re.compile(rf"^{re.escape(sender)} · [^·]+ {re.escape(text)}$")
 
 
 def log_in(page: Page, base_url: str, username: str) -> None:

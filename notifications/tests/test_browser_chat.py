@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from notifications.tests.browser import chat_line
+
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not importable").expect
 
 if TYPE_CHECKING:
@@ -54,11 +56,11 @@ def test_two_pages_see_each_others_messages(new_page: Any, room_url: str) -> Non
 
     say(first, "hello from the first page")
     for page in (first, second):
-        expect(last_message(page)).to_have_text("visitor: hello from the first page")
+        expect(last_message(page)).to_have_text(chat_line("visitor", "hello from the first page"))
     expect(first.locator("#chat-input")).to_have_value("")
 
     say(second, "and back from the second")
-    expect(last_message(first)).to_have_text("visitor: and back from the second")
+    expect(last_message(first)).to_have_text(chat_line("visitor", "and back from the second"))
     expect(first.locator("#messages li")).to_have_count(2)
     expect(first.locator("#chat-status")).to_have_text("Live")
 
@@ -93,9 +95,9 @@ def test_logged_in_sender_is_shown_by_username(
     visitor = open_room(new_page(), room_url)
 
     say(alice, "hi, I am alice")
-    expect(last_message(visitor)).to_have_text("alice: hi, I am alice")
+    expect(last_message(visitor)).to_have_text(chat_line("alice", "hi, I am alice"))
     say(visitor, "hi alice")
-    expect(last_message(alice)).to_have_text("visitor: hi alice")
+    expect(last_message(alice)).to_have_text(chat_line("visitor", "hi alice"))
 
 
 def test_rate_limited_publish_is_reported_on_the_page(new_page: Any, room_url: str) -> None:
@@ -142,13 +144,13 @@ def test_reconnects_and_resubscribes_since_the_last_event(new_page: Any, room_ur
     second = open_room(new_page(), room_url)
     say(first, "before the drop")
     for page in (first, second):  # the first page must have seen it, or it has no id to resume from
-        expect(last_message(page)).to_have_text("visitor: before the drop")
+        expect(last_message(page)).to_have_text(chat_line("visitor", "before the drop"))
 
     with first.expect_websocket():
         connections[0]["route"].close(code=4008, reason="too slow")
     say(first, "after the drop")
     for page in (first, second):
-        expect(last_message(page)).to_have_text("visitor: after the drop")
+        expect(last_message(page)).to_have_text(chat_line("visitor", "after the drop"))
 
     (event_id,) = [f["id"] for f in connections[0]["received"] if f["type"] == "event"]
     resubscribe = connections[1]["sent"][0]
@@ -168,6 +170,6 @@ def test_a_client_cannot_fake_server_events_by_name(new_page: Any, room_url: str
     fake = {"id": 999, "title": "Fake", "body_html": "<img src=x class=injected>", "level": "critical", "version": 1}
     attacker.evaluate("([topic, data]) => window.hub.publish(topic, 'announcement.show', data)", [topic, fake])
     say(attacker, "after the fake")
-    expect(last_message(victim)).to_have_text("visitor: after the fake")
+    expect(last_message(victim)).to_have_text(chat_line("visitor", "after the fake"))
     expect(victim.locator("img.injected")).to_have_count(0)
     expect(victim.get_by_text("Fake", exact=True)).to_have_count(0)

@@ -19,6 +19,7 @@ from django.test import Client
 from conftest import daphne_command, port_open, start_process, stop_process, subprocess_env, wait_for
 from notifications import metrics, publish
 from notifications.embedded_redis import free_port
+from notifications.tests.browser import chat_line
 from notifications.tests.upgrade_proxy import refusing_upgrades
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not importable").expect
@@ -90,7 +91,7 @@ def test_chat_works_over_sse_and_resumes_after_a_server_restart(
             page.evaluate(COLLECT)
 
             say(page, "over server-sent events")
-            expect(messages.locator("li").last).to_have_text("alice: over server-sent events")
+            expect(messages.locator("li").last).to_have_text(chat_line("alice", "over server-sent events"))
             assert any(line.startswith("POST /hub/sse/") for line in proxy.passed), proxy.passed
             publish.to_user(alice, "test.sse", {"n": 1})
             page.wait_for_function("() => window.seen.length === 1")
@@ -103,12 +104,12 @@ def test_chat_works_over_sse_and_resumes_after_a_server_restart(
             own_daphne.start()
 
             expect(messages).to_have_attribute("data-state", "subscribed", timeout=30_000)
-            expect(messages.locator("li").last).to_have_text("visitor: while the server was down")
+            expect(messages.locator("li").last).to_have_text(chat_line("visitor", "while the server was down"))
             publish.to_user(alice, "test.sse", {"n": 4})  # after the replay: anything repeated came before it
             page.wait_for_function("() => window.seen.length >= 4")
             assert page.evaluate("window.seen") == [1, 2, 3, 4]
             expect(messages.locator("li")).to_have_text(
-                ["alice: over server-sent events", "visitor: while the server was down"]
+                [chat_line("alice", "over server-sent events"), chat_line("visitor", "while the server was down")]
             )
             assert page.evaluate("window.hub.state") == "open"
             assert not any(" /ws/" in line for line in proxy.passed), "a websocket upgrade got through"

@@ -12,6 +12,7 @@ from django.test import Client
 
 from conftest import wait_for
 from notifications import metrics, publish
+from notifications.tests.browser import chat_line
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not importable").expect
 
@@ -99,9 +100,9 @@ def test_three_tabs_share_one_connection(
     assert metrics.snapshot()["topics"].get(f"chat.{lobby_room}") == 1
 
     say(lobby, "in the lobby")
-    expect(lobby.locator("#messages li").last).to_have_text("alice: in the lobby")
+    expect(lobby.locator("#messages li").last).to_have_text(chat_line("alice", "in the lobby"))
     say(other, "in the other room")
-    expect(other.locator("#messages li").last).to_have_text("alice: in the other room")
+    expect(other.locator("#messages li").last).to_have_text(chat_line("alice", "in the other room"))
     expect(lobby.locator("#messages li")).to_have_count(1)
     expect(other.locator("#messages li")).to_have_count(1)
 
@@ -120,7 +121,7 @@ def test_three_tabs_share_one_connection(
         assert page.evaluate("window.seen") == [1, 2]
         assert page.evaluate("window.hub.state") == "open"
     say(other, "still here")
-    expect(other.locator("#messages li").last).to_have_text("alice: still here")
+    expect(other.locator("#messages li").last).to_have_text(chat_line("alice", "still here"))
     settled_connections(expected=baseline + 1)
 
     # Logging out in another tab: a plain POST with the session's cookies.
@@ -136,4 +137,4 @@ def test_three_tabs_share_one_connection(
     later = open_tab(context, f"{live_hub.http_url}/chat/{lobby_room}/")
     assert later.evaluate("window.hub.hello.user") is None
     say(later, "a visitor now")
-    expect(later.locator("#messages li").last).to_have_text("visitor: a visitor now")
+    expect(later.locator("#messages li").last).to_have_text(chat_line("visitor", "a visitor now"))

@@ -51,7 +51,7 @@
     text.className = "text bubble d-inline-block text-start";
     const value = frame.data && typeof frame.data === "object" ? frame.data.text : undefined;
     text.textContent = value == null ? "" : String(value);
-    node.append(meta, text);
+    node.append(meta, " ", text);
     return node;
   }
 

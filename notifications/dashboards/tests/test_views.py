@@ -41,7 +41,7 @@ def test_dashboard_page_shows_its_kpis_chart_and_table(client: Any, django_user_
     page = client.get("/dashboards/sales/").content.decode()
     for field in ("orders_today", "revenue_today", "average_basket"):
         assert f'data-kpi="{field}"' in page
-    assert '<svg id="chart"' in page and '<table id="table">' in page
+    assert '<svg id="chart"' in page and '<table id="table"' in page
     assert "dashboards/dashboard.js" in page and '"topic": "dashboard.sales"' in page
 
 
