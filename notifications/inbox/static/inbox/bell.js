@@ -11,6 +11,7 @@
  *   come together make one request; one that comes while a request is out makes one more.
  * - Every reconnect (a hello after the first) does the same, for notifications whose event
  *   could not be published while the hub was down.
+ * - A read that fails (a server still starting) is tried again, 0.8 s to 12.8 s apart, five times.
  */
 (function () {
   "use strict";
@@ -24,6 +25,8 @@
   let timer = null;
   let loading = false;
   let again = false; // something changed while a request was out: its answer may be older
+  let failures = 0; // requests failed in a row
+  const RETRIES = 5; // then wait for the next reset or reconnect: 0.8 s, 1.6 s, ... 12.8 s apart
 
   function show(unread) {
     if (!count) return;
@@ -58,10 +61,17 @@
         show(state.unread);
         tell("inbox:state", state);
       })
-      .catch((error) => console.warn("inbox: could not re-sync after a reset:", error))
+      .then(() => {
+        failures = 0;
+      }, (error) => {
+        // The server may be starting or briefly failing: try again, backing off, a few times.
+        failures += 1;
+        console.warn("inbox: could not re-sync after a reset:", error);
+        if (failures <= RETRIES) again = true;
+      })
       .then(() => {
         loading = false;
-        if (again) resync();
+        if (again) timer = setTimeout(load, failures ? RESYNC_DELAY_MS * 2 ** (failures + 2) : RESYNC_DELAY_MS);
       });
   }
 
