@@ -26,7 +26,7 @@ declare(
     title="Sales",
     permission="demo.view_sales",
     description="Today's orders, updated the moment one is saved.",
-    empty="No orders today yet. Add one in the admin (Demo › Orders), or run "
+    empty="No orders yet. Add one in the admin (Demo › Orders), or run "
     "python manage.py demo_sales for a stream of them, and watch this page move.",
     kpis={"orders_today": "Orders today", "revenue_today": "Revenue today", "average_basket": "Average basket"},
     chart="revenue_today",

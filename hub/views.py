@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from hub import sales as sales_dashboard
@@ -40,7 +41,12 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.is_authenticated:
         unfinished = Job.objects.filter(owner_id=cast(int, user.pk)).exclude(status__in=Job.FINAL)
         running = [job_state(job) for job in unfinished.order_by("-pk")[:20]]
-    config = {"chat_topic": chat_topic("lobby"), "sales": sales, "jobs": running}
+    config = {
+        "chat_topic": chat_topic("lobby"),
+        "sales": sales,
+        "jobs": running,
+        "jobs_url": reverse("jobs:list_state"),
+    }
     return render(request, "home.html", {"config": config, "running": running, "sales": sales})
 
 

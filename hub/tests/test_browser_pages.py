@@ -2,13 +2,15 @@
 request, no serious or critical axe-core violation; and the pages' live parts without a reload.
 
 axe-core comes from the npm registry (package.json's devDependencies; ``make test`` runs
-``npm ci`` when npm is there): without it the accessibility checks skip, saying why. Plain
+``npm ci`` when npm is there): without it the accessibility part is left out, with a warning,
+and the rest still runs. Plain
 sync tests: Playwright's sync API cannot run inside pytest-asyncio's loop.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +31,7 @@ from notifications.tests.browser import log_in
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not importable").expect
 
 if TYPE_CHECKING:
-    from playwright.sync_api import ConsoleMessage, Page, Request, Response
+    from playwright.sync_api import ConsoleMessage, Error, Page, Request, Response
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 _RUN_AXE = """async () => {
@@ -65,6 +67,10 @@ class Watched:
             return
         self.problems.append(f"console: {message.text}")
 
+    def error(self, error: Error) -> None:
+        """Record an uncaught exception or unhandled rejection in a page script (not a console message)."""
+        self.problems.append(f"page error: {error}")
+
     def failed(self, request: Request) -> None:
         """Record a request that failed on the network."""
         if request.failure == _CANCELLED:
@@ -80,18 +86,21 @@ class Watched:
 def _watch(page: Page) -> Watched:
     watched = Watched(page)
     page.on("console", watched.console)
+    page.on("pageerror", watched.error)
     page.on("requestfailed", watched.failed)
     page.on("response", watched.response)
     return watched
 
 
 @pytest.fixture(scope="module")
-def axe_source() -> str:
-    """Return axe-core's script, or skip when it is not installed."""
+def axe_source() -> str | None:
+    """Return axe-core's script, or None (with a warning) when it is not installed: the other checks still run."""
     if not AXE.exists():
-        pytest.skip(
-            f"axe-core is not installed at {AXE.relative_to(ROOT)}: run `npm ci` (make test does when npm is there)"
+        warnings.warn(
+            f"axe-core is not installed at {AXE.relative_to(ROOT)}: accessibility not checked; run `npm ci`",
+            stacklevel=2,
         )
+        return None
     return AXE.read_text()
 
 
@@ -138,7 +147,13 @@ def _pages(user: str, job: Job) -> list[tuple[str, int]]:
     ],
 )
 def test_every_page_is_clean_and_accessible(
-    orm_beside_playwright: None, demo_users: dict, chromium: Any, live_hub: Any, axe_source: str, user: str, theme: str
+    orm_beside_playwright: None,
+    demo_users: dict,
+    chromium: Any,
+    live_hub: Any,
+    axe_source: str | None,
+    user: str,
+    theme: str,
 ) -> None:
     """Each page: the expected status, no console error, no failed request, no serious or critical axe violation."""
     context = chromium.new_context(color_scheme=theme)
@@ -156,8 +171,10 @@ def test_every_page_is_clean_and_accessible(
             assert response is not None and response.status == status, (path, response and response.status)
             if not path.startswith("/admin/"):
                 expect(page.locator("#hub-state")).to_have_attribute("data-state", "live")
-            page.evaluate(axe_source)
-            problems = watched.problems + page.evaluate(_RUN_AXE)
+            problems = list(watched.problems)
+            if axe_source is not None:
+                page.evaluate(axe_source)
+                problems += page.evaluate(_RUN_AXE)
             if problems:
                 found[path] = problems
         assert not found, found

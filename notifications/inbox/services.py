@@ -13,7 +13,7 @@ from django.utils import timezone
 from notifications import publish
 from notifications.conf import hub_settings
 from notifications.exceptions import PublishError
-from notifications.inbox.models import Notification
+from notifications.inbox.models import Notification, is_safe_link
 
 __all__ = ["as_payload", "mark_all_read", "mark_read", "notify", "purge_expired", "push_saved", "unread_count"]
 
@@ -25,8 +25,8 @@ def notify(
     user: Any, title: str, *, body: str = "", url: str = "", level: str = "info", data: Any = None
 ) -> Notification:
     """Store a notification for ``user``; it reaches their open tabs after commit (``receivers.push_saved``)."""
-    if url and not url.startswith(("/", "https://", "http://")):
-        raise PublishError("url must be a path or an http(s) URL, not %r" % url)
+    if url and not is_safe_link(url):
+        raise PublishError("url must be a path starting with / or an http(s) URL, not %r" % url)
     if level not in Notification.Level.values:
         raise PublishError("level must be one of %s, not %r" % (", ".join(Notification.Level.values), level))
     try:
@@ -90,7 +90,7 @@ def as_payload(notification: Notification) -> dict[str, Any]:
         "id": notification.pk,
         "title": notification.title,
         "body": notification.body,
-        "url": notification.url,
+        "url": notification.link,
         "level": notification.level,
         "data": notification.data,
         "created": notification.created_at.isoformat(),

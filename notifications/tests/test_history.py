@@ -54,3 +54,21 @@ def test_limit_is_clamped(room: str) -> None:
     """limit outside 1-100 is brought into it, not refused."""
     assert len(Client().get("/hub/history/", {"topic": room, "limit": 0}).json()["events"]) == 1
     assert len(Client().get("/hub/history/", {"topic": room, "limit": 10_000}).json()["events"]) == 5
+
+
+def test_visitors_need_a_login_when_anonymous_hub_use_is_off(room: str, settings: Any) -> None:
+    """With HUB_ALLOW_ANONYMOUS off, a visitor gets 401 not_authenticated."""
+    settings.HUB_ALLOW_ANONYMOUS = False
+    answer = Client().get("/hub/history/", {"topic": room})
+    assert (answer.status_code, answer.json()["error"]) == (401, "not_authenticated")
+
+
+def test_a_topic_is_readable_by_those_its_authorization_lets_in(transactional_db: Any, django_user_model: Any) -> None:
+    """dashboard.sales: 403 for a user without demo.view_sales, 200 for one with it."""
+    from notifications.dashboards.tests.helpers import grant
+
+    browser = Client()
+    browser.force_login(django_user_model.objects.create_user("nobody"))
+    assert browser.get("/hub/history/", {"topic": "dashboard.sales"}).status_code == 403
+    browser.force_login(grant(django_user_model.objects.create_user("viewer")))
+    assert browser.get("/hub/history/", {"topic": "dashboard.sales"}).status_code == 200

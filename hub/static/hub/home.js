@@ -1,5 +1,6 @@
 /* The home page (templates/home.html): one live value per feature card, over the page's window.hub.
- * #home-config: {chat_topic, sales: {topic} | null, jobs: [job state, ...]} (the user's unfinished jobs).
+ * #home-config: {chat_topic, sales: {topic} | null, jobs: [job state, ...] (the user's unfinished jobs),
+ *   jobs_url: GET /jobs/state/, read again when the user's stream is reset (events were lost)}.
  * - Chat: who is online in the lobby (its presence) and its latest message.
  * - Jobs: how many of the user's jobs are queued or running (job.* events on the user's stream).
  * - Announcements: the banners this page shows (announcements/banner.js keeps #announcements live).
@@ -48,12 +49,29 @@
       setText("home-jobs-latest", `${latest.title}: ${latest.status}${percent}`);
     }
   }
-  JOB_EVENTS.forEach((name) => hub.on(name, (job) => {
+  function applyJob(job) {
     if (!job || job.id == null) return;
     if (FINAL.includes(job.status)) running.delete(job.id);
     else running.set(job.id, job);
+  }
+  JOB_EVENTS.forEach((name) => hub.on(name, (job) => {
+    applyJob(job);
     showJobs(job);
   }));
+  hub.onFrame("reset", (frame) => {
+    if (!hub.hello || hub.hello.user == null || frame.topic !== `user.${hub.hello.user}`) return;
+    fetch(config.jobs_url, {credentials: "same-origin", headers: {Accept: "application/json"}})
+      .then((response) => {
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        return response.json();
+      })
+      .then((state) => {
+        running.clear();
+        state.jobs.forEach(applyJob);
+        showJobs(null);
+      })
+      .catch((error) => console.warn("home: could not re-read the jobs after a reset:", error));
+  });
 
   // Announcements: what the banners show.
   const banners = document.getElementById("announcements");

@@ -182,3 +182,23 @@ def test_test_notification_button(make_user: Any) -> None:
     form = browser.post("/inbox/test/")
     assert (form.status_code, form["Location"]) == (302, "/inbox/")
     assert Notification.objects.filter(user=alice).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_admin_refuses_a_link_that_is_not_a_path_or_http(make_user: Any) -> None:
+    """A javascript: or //host link is refused by the admin form; a stored one is never linked."""
+    admin = Client()
+    admin.force_login(make_user("root", is_staff=True, is_superuser=True))
+    alice = make_user("alice")
+    for url in ("javascript:alert(1)", "//evil.example/"):
+        fields = {"user": alice.pk, "title": "t", "body": "", "url": url, "level": "info", "data": "{}"}
+        response = admin.post("/admin/inbox/notification/add/", fields)
+        assert response.status_code == 200 and "A link must be a path" in response.content.decode()
+    assert not Notification.objects.exists()
+    with pytest.raises(PublishError):
+        services.notify(alice, "t", url="//evil.example/")
+    Notification.objects.bulk_create([Notification(user=alice, title="raw", url="javascript:alert(1)")])
+    assert Notification.objects.get().link == "" and services.as_payload(Notification.objects.get())["url"] == ""
+    browser = Client()
+    browser.force_login(alice)
+    assert "javascript:" not in browser.get("/inbox/").content.decode()

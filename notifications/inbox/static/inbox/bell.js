@@ -41,6 +41,7 @@
   }
 
   function resync() {
+    failures = 0; // a new reason to read: the retries start over
     if (loading) again = true;
     else if (timer === null) timer = setTimeout(load, RESYNC_DELAY_MS);
   }
@@ -71,7 +72,7 @@
       })
       .then(() => {
         loading = false;
-        if (again) timer = setTimeout(load, failures ? RESYNC_DELAY_MS * 2 ** (failures + 2) : RESYNC_DELAY_MS);
+        if (again) timer = setTimeout(load, failures ? RESYNC_DELAY_MS * 2 ** Math.min(failures + 2, 7) : RESYNC_DELAY_MS);
       });
   }
 

@@ -45,7 +45,7 @@
     node.dataset.id = notification.id;
     const head = element("div", "d-flex flex-wrap align-items-baseline gap-2");
     const title = element("strong", "title");
-    if (/^(\/|https?:\/\/)/.test(notification.url || "")) {
+    if (/^(\/(?!\/)|https?:\/\/)/.test(notification.url || "")) { // a path or http(s), never //host
       const link = element("a", "", notification.title);
       link.href = notification.url;
       title.append(link);

@@ -30,8 +30,9 @@
 
   function duration(seconds) {
     if (seconds < 90) return `${number(Math.max(1, Math.round(seconds)))} s`;
-    if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
-    return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
+    const minutes = Math.round(seconds / 60);
+    if (minutes < 90) return `${minutes} min`;
+    return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
   }
 
   function part(item, name) {
