@@ -84,7 +84,7 @@ vendor:
 # The browser tests' own tools from the npm registry (axe-core): installed when npm is there;
 # without them the accessibility checks skip, saying why.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund || echo "npm ci failed: the accessibility checks will skip"
+	npm ci --no-audit --no-fund || echo "npm ci failed: the accessibility checks will be left out"
 
 clean:
 	rm -rf $(VENV) .hub staticfiles build *.egg-info
