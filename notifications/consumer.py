@@ -49,9 +49,14 @@ class HubConsumer(AsyncWebsocketConsumer):
         self.channel_name, queue = await self.channel_layer.new_inbox()
         self.base_send = send
         pump = asyncio.get_running_loop().create_task(_pump(receive, queue))
+        task = asyncio.current_task()
         try:
             while True:
                 await self.dispatch(await queue.get())
+                if task is not None and task.cancelling():
+                    # Cancelled (a server shutting down), but a library below swallowed it: end
+                    # here, or the consumer would wait on its queue for ever.
+                    raise asyncio.CancelledError
         except StopConsumer:
             pass
         finally:

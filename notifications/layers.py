@@ -547,7 +547,10 @@ class _HubShard(RedisSingleShardConnection):
                 self._subscribing.set()
         if waiter is not None:
             try:
-                await asyncio.wait_for(asyncio.shield(waiter), _CONFIRM_TIMEOUT)
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
+                # that arrives as the waiter completes, and the cancelled consumer then never ends.
+                async with asyncio.timeout(_CONFIRM_TIMEOUT):
+                    await asyncio.shield(waiter)
             finally:
                 if self._confirmations.get(channel) is waiter and waiter.done():
                     del self._confirmations[channel]

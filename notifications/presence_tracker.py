@@ -168,10 +168,13 @@ class Tracker:
         next_beat = loop.time() + period
         while True:
             try:
-                await asyncio.wait_for(self._wake.wait(), max(0.0, next_beat - loop.time()))
+                # asyncio.timeout, not wait_for: see layers.py (a cancellation must end this loop).
+                async with asyncio.timeout(max(0.0, next_beat - loop.time())):
+                    await self._wake.wait()
                 if not self._urgent.is_set():
                     # Only visitor counts changed: gather a window of them into one change.
-                    await asyncio.wait_for(self._urgent.wait(), VISITOR_WINDOW)
+                    async with asyncio.timeout(VISITOR_WINDOW):
+                        await self._urgent.wait()
             except TimeoutError:
                 pass
             self._wake.clear()

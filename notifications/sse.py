@@ -162,7 +162,8 @@ async def _session_events(
         yield transport.drain()
         while not session.closed:
             try:
-                message = await asyncio.wait_for(queue.get(), hub_settings.HUB_HEARTBEAT)
+                async with asyncio.timeout(hub_settings.HUB_HEARTBEAT):  # not wait_for: see layers.py
+                    message = await queue.get()
             except TimeoutError:
                 yield ": ping\n\n"
                 continue
