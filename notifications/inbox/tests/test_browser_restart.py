@@ -55,6 +55,7 @@ def test_an_open_inbox_is_right_again_after_the_hub_restarts(new_context: Any, t
         page.click("button[type=submit]:has-text('Log in')")
         expect(page.locator("#inbox-unread")).to_have_text("2")
         expect(page.locator("#inbox-list > li")).to_have_count(2)
+        expect(page.locator("#hub-state")).to_have_attribute("data-state", "live")  # its socket is open
 
         hub.process.send_signal(signal.SIGINT)
         assert hub.process.wait(timeout=30) == 0, hub.output[-3000:]

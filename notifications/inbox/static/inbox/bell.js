@@ -9,8 +9,8 @@
  *   trimmed), it reads the state over HTTP, shows its count and passes it on as "inbox:state"
  *   (detail: {unread, items, page, pages}) for the page #inbox-list[data-page] shows. Resets that
  *   come together make one request; one that comes while a request is out makes one more.
- * - Every reconnect (a hello after the first) does the same, for notifications whose event
- *   could not be published while the hub was down.
+ * - Every reconnect (a hello after the first, or a first one after a failed attempt) does the
+ *   same, for notifications whose event could not be published while the hub was down.
  * - A read that fails (a server still starting) is tried again, 0.8 s to 12.8 s apart, five times.
  */
 (function () {
@@ -88,10 +88,16 @@
   hub.on("notification.read", follow("inbox:read"));
   // A reconnect re-reads the state too: a notification created while the hub was unreachable
   // was stored, but its event could not be published, so no replay or reset will bring it.
+  // So does a first hello that follows a drop: the page's first socket failed (the hub went
+  // down just after the page was rendered), and the rendered count may be old by now.
   let hellos = 0;
+  let dropped = false;
+  hub.onFrame("close", () => {
+    dropped = true;
+  });
   hub.onFrame("hello", () => {
     hellos += 1;
-    if (hellos > 1) resync();
+    if (hellos > 1 || dropped) resync();
   });
   hub.onFrame("reset", (frame) => {
     if (hub.hello && hub.hello.user != null && frame.topic === `user.${hub.hello.user}`) resync();
