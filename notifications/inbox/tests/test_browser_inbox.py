@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -91,3 +92,30 @@ def test_after_history_is_lost_the_open_inbox_resyncs_without_a_reload(
     expect(page.locator("#inbox-list li.unread .title").first).to_have_text("third")
     assert page.evaluate("window.notReloaded") is True
     assert len(state_reads) == 1, state_reads
+
+
+def test_a_first_connection_after_a_failed_attempt_rereads_the_count(
+    orm_beside_playwright: None, make_user: Any, signed_in: Any
+) -> None:
+    """The page's first socket fails and a notification is stored meanwhile: the first hello re-reads the bell."""
+    from playwright.sync_api import expect
+
+    alice = make_user("alice")
+    for title in ("first", "second"):
+        services.notify(alice, title)
+    attempts: list[Any] = []
+
+    def refuse_the_first(route: Any) -> None:
+        attempts.append(route)
+        if len(attempts) == 1:
+            services.notify(alice, "third")  # pushed to no socket of this page: its first hello comes after
+            route.close(code=1012, reason="service restart")
+        else:
+            route.connect_to_server()
+
+    def prepare(page: Page) -> None:
+        page.route_web_socket(re.compile(r"/ws/(\?.*)?$"), refuse_the_first)
+
+    page = signed_in(alice, "/", prepare=prepare)
+    expect(page.locator("#inbox-unread")).to_have_text("3")
+    assert len(attempts) >= 2
