@@ -73,8 +73,9 @@ class _Hub:
         return line
 
     def stop(self) -> None:
-        """Kill whatever a failed test left running: the supervisor and its recorded children."""
+        """Kill whatever a test left running: the supervisor, and its children recorded or found now."""
         if self.process.poll() is None:
+            self.children = {**self.children, **_descendants(self.process.pid)}  # before they lose their parent
             self.process.kill()
             self.process.wait()
         for pid in _alive(self.children):
