@@ -190,12 +190,7 @@ class HubChannelLayer(RedisPubSubChannelLayer):
         """
         client = self._sync_script(_group_channel(self._prefix, group)).registered_client
         entries = client.xrevrange(_history_key(self._prefix, group), max=until or "+", min="-", count=count)
-        events = []
-        for event_id, fields in reversed(entries):
-            event = _decode(fields[b"m"])
-            event["id"] = event_id.decode()
-            events.append(event)
-        return events
+        return [_stored_event(event_id, fields[b"m"]) for event_id, fields in reversed(entries)]
 
     def _sync_script(self, group_channel: str) -> Any:
         """Return the append-and-publish script bound to the sync client of this channel's shard."""
@@ -250,6 +245,13 @@ def _decode(raw: bytes | str) -> Any:
     if tagged:
         return json.loads(raw, object_hook=_untag_bytes)
     return json.loads(raw)  # the common case: no object_hook call per dict
+
+
+def _stored_event(event_id: bytes, raw: bytes) -> dict:
+    """Return a history entry as the message it was published as, with its stream id as ``id``."""
+    event = _decode(raw)
+    event["id"] = event_id.decode()
+    return event
 
 
 def _untag_bytes(obj: dict) -> Any:
@@ -373,11 +375,10 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         """
         stream = _history_key(self.prefix, group)
         complete, entries = await self._get_shard(self._get_group_channel_name(group)).read_history(stream, since or "")
-        events = []
-        for event_id, fields in entries:
-            event = _decode(dict(zip(fields[::2], fields[1::2], strict=True))[b"m"])
-            event["id"] = event_id.decode()
-            events.append(event)
+        events = [
+            _stored_event(event_id, dict(zip(fields[::2], fields[1::2], strict=True))[b"m"])
+            for event_id, fields in entries
+        ]
         return bool(complete), events
 
     async def run_script(self, key: str, source: str, keys: list[str], args: list[Any]) -> Any:
