@@ -75,6 +75,12 @@ def known_group_ids(user: Any) -> list[int] | None:
     return [group.pk for group in prefetched["groups"]]
 
 
+def group_ids(user: Any) -> list[int]:
+    """Return the pks of ``user``'s Django groups: as loaded with it if they were, else from a query."""
+    known = known_group_ids(user)
+    return known if known is not None else list(user.groups.values_list("pk", flat=True))
+
+
 def _cookies(scope: dict) -> dict[str, str]:
     for name, value in scope.get("headers", []):
         if name == b"cookie":

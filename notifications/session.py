@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from redis.exceptions import RedisError
 
 from notifications import groups, limits, metrics, presence, protocol, publish, registry, tokens
-from notifications.auth import known_group_ids
+from notifications.auth import group_ids, known_group_ids
 from notifications.conf import hub_settings
 from notifications.exceptions import EventTooLarge, FrameRefused, HubUnavailable, InvalidTopic, PublishError
 
@@ -506,10 +506,7 @@ def _standing_streams_of(user: Any) -> dict[str, str]:
         audiences.append(groups.AUTHENTICATED)
         if user.is_staff:
             audiences.append(groups.STAFF)
-        group_ids = known_group_ids(user)
-        if group_ids is None:
-            group_ids = list(user.groups.values_list("pk", flat=True))
-        audiences += [groups.django_group_audience(pk) for pk in group_ids]
+        audiences += [groups.django_group_audience(pk) for pk in group_ids(user)]
     for audience in audiences:
         streams[groups.broadcast_stream(audience)] = groups.audience_group(audience)
     return streams

@@ -13,7 +13,7 @@ from channels.db import database_sync_to_async
 from django.db import DatabaseError
 
 from notifications.announcements import snapshot
-from notifications.auth import known_group_ids
+from notifications.auth import group_ids, known_group_ids
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +28,11 @@ def active_announcements(user: Any) -> list[dict]:
     """
     try:
         found = snapshot.read()
-        group_ids = _group_ids(user) if _signed_in(user) and found.targets_groups else []
+        member_of = group_ids(user) if _signed_in(user) and found.targets_groups else []
     except DatabaseError as error:
         _unreadable(error)
         return []
-    return found.select(user, group_ids)
+    return found.select(user, member_of)
 
 
 async def on_connect(user: Any) -> list[dict]:
@@ -43,22 +43,18 @@ async def on_connect(user: Any) -> list[dict]:
     """
     try:
         found = await snapshot.current()
-        group_ids: list[int] = []
+        member_of: list[int] = []
         if _signed_in(user) and found.targets_groups:
-            known = known_group_ids(user)
-            group_ids = known if known is not None else await database_sync_to_async(_group_ids)(user)
+            known = known_group_ids(user)  # a query, in a thread, only if they were not loaded
+            member_of = known if known is not None else await database_sync_to_async(group_ids)(user)
     except DatabaseError as error:
         _unreadable(error)
         return []
-    return found.select(user, group_ids)
+    return found.select(user, member_of)
 
 
 def _signed_in(user: Any) -> bool:
     return user is not None and user.is_authenticated
-
-
-def _group_ids(user: Any) -> list[int]:
-    return list(user.groups.values_list("pk", flat=True))
 
 
 def _unreadable(error: DatabaseError) -> None:
