@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from channels.security.websocket import OriginValidator
 from django.conf import settings
@@ -45,16 +45,13 @@ def parse_origin(entry: Any) -> OriginRule | None:
     """Return the rule of one ``HUB_ALLOWED_ORIGINS`` entry, or None if it is not an http(s) origin or has a "*"."""
     if not isinstance(entry, str) or "*" in entry:
         return None
-    try:
-        parts = urlsplit(entry.strip().lower())
-        port = parts.port
-    except ValueError:
+    split = _split(entry)
+    if split is None:
         return None
-    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname or parts.username or parts.password:
+    parts, host, port = split
+    if parts.username or parts.password or parts.path not in ("", "/") or parts.query or parts.fragment:
         return None
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        return None
-    return OriginRule((parts.scheme,), parts.hostname, port or _DEFAULT_PORTS[parts.scheme])
+    return OriginRule((parts.scheme,), host, port)
 
 
 def allowed_origin_rules() -> list[OriginRule]:
@@ -76,15 +73,23 @@ def origin_allowed(origin: str | None) -> bool:
     """Tell whether a websocket may open with this Origin header: none at all (a script), or an allowed one."""
     if origin is None:
         return True
+    split = _split(origin)
+    if split is None:
+        return False  # "null" (sandboxed frames, files) and other schemes are never a site of ours
+    parts, host, port = split
+    return any(rule.matches(parts.scheme, host, port) for rule in allowed_origin_rules())
+
+
+def _split(origin: str) -> tuple[SplitResult, str, int] | None:
+    """Return an http(s) origin's parts (lower case), host and port (the scheme's by default), or None."""
     try:
         parts = urlsplit(origin.strip().lower())
         port = parts.port
     except ValueError:
-        return False
+        return None
     if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return False  # "null" (sandboxed frames, files) and other schemes are never a site of ours
-    port = port or _DEFAULT_PORTS[parts.scheme]
-    return any(rule.matches(parts.scheme, parts.hostname, port) for rule in allowed_origin_rules())
+        return None
+    return parts, parts.hostname, port or _DEFAULT_PORTS[parts.scheme]
 
 
 class SameSiteOriginValidator(OriginValidator):
