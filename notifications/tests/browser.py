@@ -26,6 +26,7 @@ __all__ = [
     "chromium",
     "launch_chromium",
     "log_in",
+    "sign_in",
     "lose_history",
     "new_context",
     "orm_beside_playwright",
@@ -105,6 +106,17 @@ def orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
 def chat_line(sender: str, text: str) -> re.Pattern[str]:
     """Match a chat message as the page shows it: its sender, its time, then what was said."""
     return re.compile(rf"^{re.escape(sender)} · [^·]+ {re.escape(text)}$")
+
+
+def sign_in(context: BrowserContext, user: Any, url: str) -> None:
+    """Give ``context`` a session of ``user`` on ``url``'s site, as a login would, without the form."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    name = settings.SESSION_COOKIE_NAME
+    context.add_cookies([{"name": name, "value": client.cookies[name].value, "url": url}])
 
 
 def log_in(page: Page, base_url: str, username: str) -> None:

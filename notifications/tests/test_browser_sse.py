@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from django.test import Client
 
 from conftest import daphne_command, port_open, start_process, stop_process, subprocess_env, wait_for
 from notifications import metrics, publish
 from notifications.embedded_redis import free_port
-from notifications.tests.browser import chat_line
+from notifications.tests.browser import chat_line, sign_in
 from notifications.tests.upgrade_proxy import refusing_upgrades
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not importable").expect
@@ -77,11 +76,9 @@ def test_chat_works_over_sse_and_resumes_after_a_server_restart(
     alice = make_user("alice")
     room = f"sse-{secrets.token_hex(4)}"
     with refusing_upgrades(own_daphne.port) as proxy:
-        client = Client()
-        client.force_login(alice)
         context = chromium.new_context()
         try:
-            context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": proxy.url}])
+            sign_in(context, alice, proxy.url)
             page = context.new_page()
             page.goto(f"{proxy.url}/chat/{room}/")
             messages = page.locator("#messages")
@@ -149,11 +146,9 @@ def test_a_jobs_progress_and_the_bell_move_over_sse(
 
     alice = make_user("alice")
     with refusing_upgrades(own_daphne.port) as proxy:
-        client = Client()
-        client.force_login(alice)
         context = chromium.new_context()
         try:
-            context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": proxy.url}])
+            sign_in(context, alice, proxy.url)
             job = jobs.start_job(
                 owner=alice, task=export_csv, title="export over SSE", params={"rows": 3000, "pace": 1500}
             )

@@ -8,11 +8,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from django.test import Client
 
 from conftest import wait_for
 from notifications import metrics, publish
-from notifications.tests.browser import chat_line
+from notifications.tests.browser import chat_line, sign_in
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not importable").expect
 
@@ -34,13 +33,9 @@ def signed_in_context(chromium: Browser, live_hub: Any) -> Iterator[Any]:
     contexts: list[BrowserContext] = []
 
     def make(user: Any) -> BrowserContext:
-        client = Client()
-        client.force_login(user)
         context = chromium.new_context()
         contexts.append(context)
-        context.add_cookies(
-            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_hub.http_url}]
-        )
+        sign_in(context, user, live_hub.http_url)
         return context
 
     yield make

@@ -7,11 +7,10 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from django.test import Client
 
 from notifications import groups
 from notifications.inbox import services
-from notifications.tests.browser import SocketRelay, lose_history
+from notifications.tests.browser import SocketRelay, lose_history, sign_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -23,12 +22,9 @@ def signed_in(chromium: Browser, live_hub: Any) -> Iterator[Any]:
     contexts = []
 
     def open_as(user: Any, path: str, prepare: Callable[[Page], Any] = lambda page: None) -> Page:
-        browser = Client()
-        browser.force_login(user)
         context = chromium.new_context()
         contexts.append(context)
-        cookie = {"name": "sessionid", "value": browser.cookies["sessionid"].value, "url": live_hub.http_url}
-        context.add_cookies([cookie])
+        sign_in(context, user, live_hub.http_url)
         page = context.new_page()
         prepare(page)
         page.goto(f"{live_hub.http_url}{path}")
