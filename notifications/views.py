@@ -27,8 +27,8 @@ def token(request: HttpRequest) -> JsonResponse:
 def history(request: HttpRequest) -> JsonResponse:
     """Return ``{"events": [...]}``: the latest events of ``?topic=`` at or before ``?until=``, oldest first.
 
-    ``?limit=`` (1-100, default 50). The frames are those the socket sends; a page shows them
-    before its subscribe, whose ``subscribed.position`` makes a good ``until``. 400
+    ``?limit=`` (1-100, default 50). The frames are those the socket sends; a page that has
+    subscribed reads up to its ``subscribed.position``, and live events follow from there. 400
     ``invalid_topic``, 401 ``not_authenticated`` (visitors, with HUB_ALLOW_ANONYMOUS off), 403
     ``forbidden``, 503 ``hub_unavailable``.
     """
