@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -49,23 +48,16 @@ def _commandstats(client: Any) -> dict[str, int]:
     return {name: int(stats["calls"]) for name, stats in client.info("commandstats").items()}
 
 
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
 def _start_server(port: int, env: dict[str, str]) -> subprocess.Popen:
     command = [sys.executable, "-m", "notifications.servers", "uvicorn", "hub.asgi:application", "--port", str(port)]
     with open(f"/tmp/bench-presence-server-{port}.log", "w") as log:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while not _listening(port):
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("the hub server did not start; see /tmp/bench-presence-server-<port>.log")
-        time.sleep(0.05)  # waiting for the server to listen, bounded
+    from bench.servers import wait_port
+
+    try:
+        wait_port(port, server, timeout=30)
+    except RuntimeError as error:
+        raise SystemExit(f"the hub server did not start ({error}); see /tmp/bench-presence-server-{port}.log") from None
     return server
 
 
