@@ -19,13 +19,22 @@ import json
 import subprocess
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.loadclient import Tally, open_connections, percentile  # noqa: E402
-from bench.servers import PY, ROOT, SETUPS, Servers, environment, table  # noqa: E402
+from bench.servers import (  # noqa: E402
+    PY,
+    ROOT,
+    SETUPS,
+    Servers,
+    environment,
+    start_profiler,
+    stop_profiler,
+    table,
+    top_of_profile,
+)
 
 VARIANTS = {"hub": "hub", "hub-token": "hub", "socketio": "socketio", "raw": "raw", "pysocketio": "pysocketio"}
 
@@ -43,12 +52,7 @@ async def run(variant: str, clients: int, concurrency: int, env: dict[str, str],
         for conn in warm:  # one connection first: imports and caches filled on first use are not the crowd's
             conn.transport.close()
         if profile is not None:
-            spy = subprocess.Popen(
-                [str(Path(PY).parent / "py-spy"), "record", "--pid", str(servers.processes[0].pid), "--format", "raw",
-                 "--rate", "250", "--output", str(profile), "--nonblocking"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
-            await asyncio.sleep(1)  # py-spy attaches
+            spy = await start_profiler(servers.processes[0].pid, profile)
         cpu_before = servers.cpu_seconds()
         began = time.perf_counter()
         connections = await open_connections("127.0.0.1", servers.ports, setup.kind, clients, None, tally,
@@ -56,8 +60,7 @@ async def run(variant: str, clients: int, concurrency: int, env: dict[str, str],
         elapsed = time.perf_counter() - began
         cpu = servers.cpu_seconds() - cpu_before
         if spy is not None:
-            spy.send_signal(2)
-            spy.wait(30)
+            stop_profiler(spy)
         for conn in connections:
             conn.transport.close()
         return {
@@ -73,27 +76,6 @@ async def run(variant: str, clients: int, concurrency: int, env: dict[str, str],
         }
     finally:
         servers.stop()
-
-
-def top_of_profile(path: Path, count: int = 20) -> str:
-    """Return the functions with the most samples in a py-spy raw profile: self and inclusive."""
-    own, inclusive, total = Counter(), Counter(), 0
-    for line in path.read_text().splitlines():
-        stack, _, samples = line.rpartition(" ")
-        if not stack or not samples.isdigit():
-            continue
-        frames = [f.split(" (")[0] + " (" + f.split(" (")[-1].split(":")[0].split("/site-packages/")[-1].split(
-            "/main/")[-1] + ")" for f in stack.split(";")]  # fmt: skip
-        n = int(samples)
-        total += n
-        own[frames[-1]] += n
-        for frame in set(frames):
-            inclusive[frame] += n
-    lines = [f"{total} samples; self time:"]
-    lines += [f"  {100 * n / total:5.1f} %  {frame}" for frame, n in own.most_common(count)]
-    lines.append("inclusive:")
-    lines += [f"  {100 * n / total:5.1f} %  {frame}" for frame, n in inclusive.most_common(count * 2)]
-    return "\n".join(lines)
 
 
 def main() -> None:

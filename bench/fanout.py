@@ -22,10 +22,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.loadclient import Tally, open_connections, percentile  # noqa: E402
-from bench.servers import ROOT, SETUPS, Servers, environment, publisher_command, table  # noqa: E402
+from bench.servers import (  # noqa: E402
+    ROOT,
+    SETUPS,
+    Servers,
+    environment,
+    publisher_command,
+    start_profiler,
+    stop_profiler,
+    table,
+    top_of_profile,
+)
 
 
-async def run(name: str, clients: int, events: int, rate: float, env: dict[str, str]) -> dict:
+async def run(name: str, clients: int, events: int, rate: float, env: dict[str, str],
+              profile: Path | None = None) -> dict:  # fmt: skip
     """Run setup ``name`` with ``clients`` connections and ``events`` events; return its figures."""
     setup = SETUPS[name]
     env = {**env, "HUB_QUEUE_SIZE": str(events + 100)}
@@ -41,6 +52,7 @@ async def run(name: str, clients: int, events: int, rate: float, env: dict[str, 
         connect_cpu = servers.cpu_seconds() - cpu_before
         await asyncio.sleep(1)  # let the server settle after the connection storm
         rss_per_connection = (servers.rss_kb() - rss_before) / max(len(connections), 1)
+        spy = await start_profiler(servers.processes[0].pid, profile) if profile is not None else None
         cpu_before = servers.cpu_seconds()
         started = time.time()
         publisher = await asyncio.create_subprocess_exec(
@@ -56,6 +68,9 @@ async def run(name: str, clients: int, events: int, rate: float, env: dict[str, 
                 break
         publish_cost = json.loads((await publisher.communicate())[0].splitlines()[-1] or b"{}")
         cpu_seconds = servers.cpu_seconds() - cpu_before
+        if spy is not None:
+            stop_profiler(spy)
+            print(top_of_profile(profile), flush=True)
         elapsed = max(tally.last_at - started, 1e-6)
         for connection in connections:
             connection.transport.close()
@@ -121,6 +136,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="repetitions, interleaved")
     parser.add_argument("--latency", action="store_true", help="20 events/s to 1000 clients for 60 s instead")
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--profile", action="store_true", help="py-spy the (first) hub process over each burst")
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args()
     rows = []
@@ -131,7 +147,9 @@ def main() -> None:
                     if args.latency:
                         row = asyncio.run(run(name, clients, 20 * args.seconds, 20, env))
                     else:
-                        row = asyncio.run(run(name, clients, max(20, args.deliveries // clients), 0, env))
+                        profile = Path(f"/tmp/bench-fanout-{name}-{clients}.txt") if args.profile and name.startswith(
+                            "hub") else None  # fmt: skip
+                        row = asyncio.run(run(name, clients, max(20, args.deliveries // clients), 0, env, profile))
                     row = {"rep": rep, **row}
                     rows.append(row)
                     print(json.dumps(row, ensure_ascii=False), flush=True)

@@ -6,7 +6,8 @@ Each event's data carries ``seq`` and ``sent`` (epoch seconds). Every connection
 its event frames; one in ``sample_every`` also checks every ``seq`` (loss, duplicates,
 order) and measures latency, which keeps the client's cost per delivery low.
 
-It speaks three dialects (``kind``): the hub's protocol (wait for ``hello``, then
+It speaks three dialects (``kind``): the hub's protocol (``?batch=1`` as the bundled
+clients ask, so a message may carry several frames, one per line; wait for ``hello``, then
 ``subscribe``), Socket.IO's (Engine.IO 4 over a websocket: wait for the open packet, send
 ``40``, wait for the namespace's ``40{...}``; answer the server's ``2`` pings with ``3``),
 and the raw reference's (nothing: ready once upgraded).
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 _SEQ = re.compile(rb'"seq":\s*(\d+)')
 _SENT = re.compile(rb'"sent":\s*([0-9.]+)')
 
-PATHS = {"hub": "/ws/", "socketio": "/socket.io/?EIO=4&transport=websocket", "raw": "/"}
+PATHS = {"hub": "/ws/?batch=1", "socketio": "/socket.io/?EIO=4&transport=websocket", "raw": "/"}
 
 
 @dataclass
@@ -150,12 +151,13 @@ class Connection(asyncio.Protocol):
                 continue
             if opcode != 0x1:
                 continue
-            if b'"seq"' in payload:
-                self.on_event(payload, now)
-            elif payload == b"2":  # Engine.IO's ping
-                self.send_text("3")
-            else:
-                self.on_frame(payload)
+            for line in payload.split(b"\n"):  # the hub's batches: a frame per line
+                if b'"seq"' in line:
+                    self.on_event(line, now)
+                elif line == b"2":  # Engine.IO's ping
+                    self.send_text("3")
+                else:
+                    self.on_frame(line)
         self.buffer = buffer
 
 

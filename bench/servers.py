@@ -9,11 +9,13 @@ RSS are read from ``/proc`` for the whole process tree of each server (Uvicorn's
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -45,6 +47,7 @@ class Setup:
 
 SETUPS = {
     "hub": Setup(HUB, "hub", "hub"),
+    "hub-unbatched": Setup(HUB, "hub", "hub", path="/ws/"),  # a client that does not ask for ?batch=1
     "hub-x2": Setup(HUB, "hub", "hub", processes=2),
     "hub-workers2": Setup([*HUB, "--workers", "2"], "hub", "hub"),
     "hub-daphne": Setup([PY, "-m", "notifications.servers", "daphne", "hub.asgi:application", "--port", "{port}"],
@@ -215,3 +218,41 @@ def table(rows: list[dict]) -> str:
 
 def _cell(value: object) -> str:
     return "" if value is None else str(value)
+
+
+async def start_profiler(pid: int, output: Path) -> subprocess.Popen:
+    """Start py-spy (250 Hz, raw format) on process ``pid``; return once it has had a second to attach."""
+    spy = subprocess.Popen(
+        [str(Path(PY).parent / "py-spy"), "record", "--pid", str(pid), "--format", "raw", "--rate", "250",
+         "--output", str(output), "--nonblocking"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    await asyncio.sleep(1)  # py-spy attaches
+    return spy
+
+
+def stop_profiler(spy: subprocess.Popen) -> None:
+    """Stop py-spy: it writes its profile on SIGINT."""
+    spy.send_signal(2)
+    spy.wait(30)
+
+
+def top_of_profile(path: Path, count: int = 20) -> str:
+    """Return the functions with the most samples in a py-spy raw profile: self and inclusive."""
+    own, inclusive, total = Counter(), Counter(), 0
+    for line in path.read_text().splitlines():
+        stack, _, samples = line.rpartition(" ")
+        if not stack or not samples.isdigit():
+            continue
+        frames = [f.split(" (")[0] + " (" + f.split(" (")[-1].split(":")[0].split("/site-packages/")[-1].split(
+            "/main/")[-1] + ")" for f in stack.split(";")]  # fmt: skip
+        n = int(samples)
+        total += n
+        own[frames[-1]] += n
+        for frame in set(frames):
+            inclusive[frame] += n
+    lines = [f"{total} samples; self time:"]
+    lines += [f"  {100 * n / total:5.1f} %  {frame}" for frame, n in own.most_common(count)]
+    lines.append("inclusive:")
+    lines += [f"  {100 * n / total:5.1f} %  {frame}" for frame, n in inclusive.most_common(count * 2)]
+    return "\n".join(lines)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.loadclient import _SEQ, Connection, Tally, handshake, ready  # noqa: E402
+from bench.loadclient import _SEQ, PATHS, Connection, Tally, handshake, ready  # noqa: E402
 from bench.servers import ROOT, SETUPS, Servers, environment, publisher_command, table  # noqa: E402
 
 _ID = re.compile(rb'"id":\s*"(\d+-\d+)"')
@@ -114,7 +114,7 @@ async def life(client: Client, port: int, tally: Tally, gate: asyncio.Semaphore,
                 lambda: StormConnection(client.index, tally, False), "127.0.0.1", port
             )
             conn.client = client
-            conn.transport.write(handshake("127.0.0.1", port, "/ws/"))
+            conn.transport.write(handshake("127.0.0.1", port, PATHS["hub"]))
             client.phase = "handshake"
             reply = await ready(conn, "hub", client.topic, since=client.last_id, timeout=handshake_timeout)
         except (OSError, ConnectionError, TimeoutError):

@@ -89,7 +89,7 @@ class HubClient:
     @property
     def url(self) -> str:
         """The URL to connect to, with the cursor of the user and broadcast streams' positions (never the token)."""
-        query = {}
+        query = {"batch": "1"}  # a message may carry several frames, one per line
         cursor = ",".join(
             f"{stream}={position}"
             for stream, position in sorted(self.last_ids.items())
@@ -97,8 +97,6 @@ class HubClient:
         )
         if cursor:
             query["positions"] = cursor
-        if not query:
-            return self.base_url
         return f"{self.base_url}{'&' if '?' in self.base_url else '?'}{urlencode(query)}"
 
     async def connect(self) -> dict[str, Any]:
@@ -109,10 +107,13 @@ class HubClient:
             [Subprotocol("hub.v1"), Subprotocol("hub.token." + self.token.replace(":", "."))] if self.token else None
         )
         self._socket = await websockets.connect(self.url, origin=origin, subprotocols=subprotocols, max_size=None)
-        self.hello = json.loads(await self._socket.recv())
+        first, *rest = str(await self._socket.recv()).split("\n")
+        self.hello = json.loads(first)
         self._reported = {}
         for stream, position in (self.hello.get("positions") or {}).items():
             self._report(stream, position)
+        for text in rest:
+            self._take(json.loads(text))
         self._reader = asyncio.create_task(self._read(self._socket))
         self._connected.set()
         return self.hello
@@ -210,16 +211,20 @@ class HubClient:
     ) -> None:
         await self.close()
 
+    def _take(self, frame: dict[str, Any]) -> None:
+        """Track one frame from the hub, then hand it to whoever awaits its ``ref``, or queue it."""
+        self._track(frame)
+        waiter = self._waiting.get(frame.get("ref"))
+        if waiter is not None and not waiter.done():
+            waiter.set_result(frame)
+        else:
+            self.frames.put_nowait(frame)
+
     async def _read(self, socket: Any) -> None:
         try:
-            async for text in socket:
-                frame = json.loads(text)
-                self._track(frame)
-                waiter = self._waiting.get(frame.get("ref"))
-                if waiter is not None and not waiter.done():
-                    waiter.set_result(frame)
-                else:
-                    self.frames.put_nowait(frame)
+            async for message in socket:
+                for text in str(message).split("\n"):
+                    self._take(json.loads(text))
         except ConnectionClosed:
             pass
         self.close_code = socket.close_code

@@ -491,6 +491,10 @@ class _ChannelQueue:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
+    def peek(self) -> Any:
+        """Return the next item without taking it, or None."""
+        return self._items[0] if self._items is not None else None
+
     def get_nowait(self) -> Any:
         """Return the next item, or raise ``asyncio.QueueEmpty``."""
         items = self._items

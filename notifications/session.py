@@ -14,7 +14,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from typing import Any, Protocol, cast
 
 from channels.db import database_sync_to_async
@@ -31,6 +31,8 @@ __all__ = ["HubSession", "Transport"]
 logger = logging.getLogger(__name__)
 
 FRAME_TYPE = "hub.frame"  # a client frame relayed by the channel layer (the SSE POST)
+BATCH_FRAMES = 100  # event frames in one batched send at most ...
+BATCH_CHARS = 65_536  # ... and about this many characters (one frame may pass it)
 _ZERO = "0-0"
 
 
@@ -38,6 +40,7 @@ class Transport(Protocol):
     """What a session needs from the connection that carries it."""
 
     wants_cursor: bool  # give event and hello frames the cursor of every stream (SSE ``id:`` lines)
+    batches: bool  # takes several event frames in one send, one per line (docs/protocol.md, "Batches")
 
     async def send(self, text: str, cursor: str | None = None) -> None:
         """Send one encoded frame (with the connection's cursor, when ``wants_cursor``)."""
@@ -100,7 +103,7 @@ class HubSession:
         ``resume`` maps streams to the positions the client holds (the cursor it sent).
         """
         self.standing = await self._standing_streams()
-        positions = await self._join(self.standing)
+        positions = await self._join(self.standing, replaying=resume.keys())
         metrics.start()
         metrics.connected(+1)
         self.counted = True
@@ -120,7 +123,9 @@ class HubSession:
         for message in snapshot:
             await self.hub_event(message)
         for stream, group in self.standing.items():
-            await self._replay(stream, group, _resume_point(resume.get(stream), positions[stream]))
+            held = resume.get(stream)
+            if held is not None:
+                await self._replay(stream, group, held)
         for name in topics:
             await self.frame_subscribe({"type": "subscribe", "topic": name, "since": resume.get(name)}, None)
 
@@ -222,18 +227,17 @@ class HubSession:
                 await self._replay(name, self.topics[name], since)
             return
         group = groups.topic_group(name)
-        position = (await self._join({name: group}))[name]
+        replaying = (name,) if since is not None or topic.retain else ()
+        position = (await self._join({name: group}, replaying))[name]
         self.topics[name] = group
         metrics.subscribed(name)
         await self.send_frame({"type": "subscribed", "topic": name, "position": position, "ref": ref}, cursor=True)
         if topic.presence:  # presence hook: counted from now on; the snapshot when asked
             await presence.subscribed(self, name, frame.get("presence") is True)
         if since is not None:
-            await self._replay(name, group, _resume_point(since, position))
+            await self._replay(name, group, since)
         elif topic.retain:
             await self._replay(name, group, None)
-        else:
-            await self._replay(name, group, position)
 
     async def frame_unsubscribe(self, frame: dict, ref: Any) -> None:
         """Leave a topic's group."""
@@ -294,6 +298,32 @@ class HubSession:
 
     async def hub_event(self, message: dict) -> None:
         """Relay an event unless already sent; the frame is encoded once per process."""
+        frame = self._event_text(message)
+        if frame is not None:
+            await self.transport.send(frame, self.cursor() if self.transport.wants_cursor else None)
+
+    async def hub_events(self, messages: Iterable[dict]) -> None:
+        """Relay events in order; a transport that ``batches`` gets up to ``BATCH_FRAMES`` per send, one per line."""
+        if not self.transport.batches:
+            for message in messages:
+                await self.hub_event(message)
+            return
+        lines: list[str] = []
+        size = 0
+        for message in messages:
+            frame = self._event_text(message)
+            if frame is None:
+                continue
+            lines.append(frame)
+            size += len(frame)
+            if len(lines) >= BATCH_FRAMES or size >= BATCH_CHARS:
+                await self.transport.send("\n".join(lines))
+                lines, size = [], 0
+        if lines:
+            await self.transport.send("\n".join(lines))
+
+    def _event_text(self, message: dict) -> str | None:
+        """Return the ``event`` frame relaying ``message`` (counted as delivered), or None if already sent."""
         event_id = message.get("id")
         if event_id is not None:
             sequence = message.get("_sequence")
@@ -302,14 +332,14 @@ class HubSession:
             stream = message["topic"]
             last = self.last_sent.get(stream)
             if last is not None and sequence <= last[0]:
-                return  # already replayed from history
+                return None  # already replayed from history
             self.last_sent[stream] = (sequence, event_id)
         frame: str | None = message.get("_frame")
         first = frame is None
         if frame is None:
             frame = message["_frame"] = protocol.event(message)
-        await self.transport.send(frame, self.cursor() if self.transport.wants_cursor else None)
         metrics.delivered(message, first)
+        return frame
 
     async def hub_resync(self, message: dict) -> None:
         """Redis was unreachable: replay each stream from its position (the last event sent, or the one reported)."""
@@ -405,13 +435,22 @@ class HubSession:
             return reported
         return last[1]
 
-    async def _join(self, streams: dict[str, str]) -> dict[str, str]:
-        """Read each stream's position, then join its group; return stream -> position."""
+    async def _join(self, streams: dict[str, str], replaying: Collection[str] = ()) -> dict[str, str]:
+        """Join each stream's group, then read its position; return stream -> position.
+
+        Joined first, so every event after the position arrives live: none falls between
+        the two, and no history read is needed. One that arrived live at or before the
+        position is older than what the client is told it holds, so it is not sent, unless
+        the stream is ``replaying`` (from where the client is, or its retained event).
+        """
+        for group in streams.values():
+            await self.layer.group_add(group, self.channel_name)
         found = await self.layer.read_positions(list(streams.values()))
         positions = {}
         for stream, group in streams.items():
-            positions[stream] = self.positions[stream] = found[group]
-            await self.layer.group_add(group, self.channel_name)
+            position = positions[stream] = self.positions[stream] = found[group]
+            if stream not in replaying:
+                self._advance(stream, position)
         return positions
 
     def _advance(self, stream: str, event_id: str) -> None:
@@ -435,7 +474,7 @@ class HubSession:
             self._advance(stream, since)
         for event in events:
             event["_replayed"] = True  # metrics: counted as replayed, not as publish-to-delivery latency
-            await self.hub_event(event)
+        await self.hub_events(events)
 
     async def _authorized(self, name: Any, ref: Any, publishing: bool = False) -> registry.Topic | None:
         """Return the declared topic if this session may use it; else answer an error and return None."""
@@ -550,11 +589,6 @@ def _problem(frame: dict[str, Any]) -> str | None:
             except UnicodeEncodeError:
                 return "frame holds a lone surrogate (\\ud800-\\udfff), which is not text"
     return None
-
-
-def _resume_point(held: str | None, position: str) -> str:
-    """Return where to replay a stream from: the client's position if it holds one, else the hub's."""
-    return held if held is not None else position
 
 
 _NEEDS_TOPIC = frozenset({"subscribe", "unsubscribe", "publish"})

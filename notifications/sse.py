@@ -58,6 +58,7 @@ class _Transport:
     """Collects a session's frames as SSE messages until the stream loop writes them out."""
 
     wants_cursor = True
+    batches = False  # one event per SSE message: its id line is the cursor after it
 
     def __init__(self) -> None:
         self.chunks: list[str] = []

@@ -321,7 +321,9 @@
       socket.onopen = () => { link.opened = true; };
       socket.onmessage = (message) => {
         if (link === this._probe) this._promote(link);
-        if (link === this._link) this._receive(link, message.data);
+        if (link !== this._link) return;
+        // Asked for with ?batch=1: a message may carry several frames, one per line.
+        for (const text of message.data.split("\n")) this._receive(link, text);
       };
       socket.onclose = (close) => this._linkClosed(link, close.code, close.reason);
       return link;
@@ -358,12 +360,11 @@
     }
 
     _socketUrl() {
-      const query = new URLSearchParams();
+      const query = new URLSearchParams({batch: "1"});
       // Topics resume through subscribe's `since`; the streams joined on connect through the cursor.
       const cursor = encodeCursor([...this.lastIds].filter(([stream]) => !this.topics.has(stream)));
       if (cursor) query.set("positions", cursor);
-      const search = query.toString();
-      return search ? `${this.url}${this.url.includes("?") ? "&" : "?"}${search}` : this.url;
+      return `${this.url}${this.url.includes("?") ? "&" : "?"}${query}`;
     }
 
     _httpUrl(path) {
