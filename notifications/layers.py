@@ -16,6 +16,11 @@
    script on the same Redis channel, run in the calling thread over one synchronous
    connection pool per process, with no event loop to hop to.
 
+6. Channels opened with ``new_inbox`` share a per-process prefix that each Redis shard
+   hears through one pattern subscription (``PSUBSCRIBE <prefix>specific.<process>!*``),
+   so a connection opens and closes its channel without a Redis round trip, and Lua
+   scripts (positions, history) run side by side, at most ``_SCRIPTS_AT_ONCE`` per shard.
+
 Consumers that know nothing of the hub (``new_channel``, ``receive``) never see
 ``hub.resync`` or ``hub.overflow``.
 
@@ -56,6 +61,7 @@ logger = logging.getLogger(__name__)
 OVERFLOW_TYPE = "hub.overflow"
 RESYNC_TYPE = "hub.resync"
 _CONFIRM_TIMEOUT = 5.0
+_SCRIPTS_AT_ONCE = 32  # Lua scripts in flight per shard and event loop (each holds a pooled connection)
 _SYNC_TIMEOUT = 10.0  # seconds a sync publish waits for Redis, unless the hosts entry says otherwise
 _BYTES_KEY = "__bytes__"
 _BYTES_MARK = b'{"__bytes__":"'  # how _encode starts a tagged bytes value; absent, no object_hook
@@ -323,6 +329,8 @@ class HubLoopLayer(RedisPubSubLoopLayer):
     def __init__(self, hosts: Any = None, **kwargs: Any):
         super().__init__(hosts, **kwargs)
         self._shards = [_HubShard(host, self) for host in decode_hosts(hosts)]
+        # Inbox channels share this prefix: one pattern subscription per shard serves them all.
+        self._inbox_prefix = f"{self.prefix}specific.{uuid.uuid4().hex[:12]}!"
 
     async def _subscribe_to_channel(self, channel: str, inbox: bool = False) -> None:
         self.channels[channel] = _ChannelQueue(maxsize=self.channel_layer.queue_size, inbox=inbox)
@@ -356,14 +364,22 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         """Return a new channel and its queue, for a consumer that reads the queue directly.
 
         Only such a channel gets ``hub.resync`` and ``hub.overflow``: its consumer handles them.
+        Its name starts with this loop's inbox prefix (``<prefix>specific.<process>!``),
+        which every shard listens to with one pattern subscription, made by the first
+        inbox: so opening and closing an inbox costs no Redis round trip, and a ``send``
+        to it from any process still arrives.
         """
-        channel = f"{self.prefix}specific.{uuid.uuid4().hex}"  # named as upstream's new_channel() does
-        await self._subscribe_to_channel(channel, inbox=True)
-        return channel, self.channels[channel]
+        pattern = self._inbox_prefix + "*"
+        for shard in self._shards:
+            if pattern not in shard._subscribed_to:  # the first inbox, or the first since a flush
+                await shard.subscribe(pattern, pattern=True)
+        channel = self._inbox_prefix + uuid.uuid4().hex
+        queue = self.channels[channel] = _ChannelQueue(maxsize=self.channel_layer.queue_size, inbox=True)
+        return channel, queue
 
     async def close_inbox(self, channel: str) -> None:
         """Forget a channel (opened by :meth:`new_inbox` or not) and stop listening for it."""
-        if self.channels.pop(channel, None) is not None:
+        if self.channels.pop(channel, None) is not None and not channel.startswith(self._inbox_prefix):
             await self._get_shard(channel).unsubscribe(channel)
 
     async def read_history(self, group: str, since: str | None) -> tuple[bool, list[dict]]:
@@ -526,13 +542,14 @@ class _HubShard(RedisSingleShardConnection):
         super().__init__(host, channel_layer)
         self._confirmations: dict[str, asyncio.Future[None]] = {}
         self._scripts: dict[str, Any] = {}
+        self._script_slots = asyncio.Semaphore(_SCRIPTS_AT_ONCE)
         self._resubscribed = 0
         self._subscribing = asyncio.Event()  # wakes the receiver once there is something to read
         # Reads block until a message comes; with health checks configured, they wake to send them.
         self._read_timeout = host.get("health_check_interval") or None
 
-    async def subscribe(self, channel: str) -> None:
-        """Subscribe to ``channel`` and wait until Redis confirms it."""
+    async def subscribe(self, channel: str, pattern: bool = False) -> None:
+        """Subscribe to ``channel`` (a glob-style pattern with ``pattern``) and wait until Redis confirms it."""
         async with self._lock:
             waiter = self._confirmations.get(channel)
             if waiter is None and channel not in self._subscribed_to:
@@ -541,7 +558,10 @@ class _HubShard(RedisSingleShardConnection):
                 waiter = asyncio.get_running_loop().create_future()
                 self._confirmations[channel] = waiter
                 try:
-                    await self._pubsub.subscribe(channel)
+                    if pattern:
+                        await self._pubsub.psubscribe(channel)
+                    else:
+                        await self._pubsub.subscribe(channel)
                 except BaseException as error:
                     # Not left pending: the next group_add must send SUBSCRIBE again.
                     del self._confirmations[channel]
@@ -565,8 +585,13 @@ class _HubShard(RedisSingleShardConnection):
         return await self.run(_READ_HISTORY, [stream, _meta_key(stream)], [since])
 
     async def run(self, source: str, keys: list[str], args: list[Any]) -> Any:
-        """Run the Lua script ``source`` (registered once per Redis connection) and return its reply."""
-        async with self._lock:
+        """Run the Lua script ``source`` (registered once per Redis client) and return its reply.
+
+        Not under the shard's lock: scripts of concurrent connections run side by side on
+        the client's pool (at most ``_SCRIPTS_AT_ONCE``, well inside redis-py's pool of 100)
+        instead of one round trip after another.
+        """
+        async with self._script_slots:
             self._ensure_redis()
             script = self._scripts.get(source)
             if script is None or script.registered_client is not self._redis:
@@ -610,7 +635,7 @@ class _HubShard(RedisSingleShardConnection):
     def _dispatch(self, message: dict | None) -> None:
         if message is None:
             return
-        if message["type"] == "subscribe":
+        if message["type"] in ("subscribe", "psubscribe"):
             name = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
             waiter = self._confirmations.pop(name, None)
             if waiter is not None:
@@ -624,7 +649,7 @@ class _HubShard(RedisSingleShardConnection):
                 self._resubscribed = 0
                 logger.warning("Redis pub/sub subscriptions restored; local channels resync from history.")
                 self.channel_layer.resync()
-        elif message["type"] == "message":
+        elif message["type"] in ("message", "pmessage"):  # pmessage: to an inbox channel
             self._receive_message(message)
 
     async def append_and_publish(self, keys: list[str], args: list[Any]) -> str:

@@ -166,3 +166,38 @@ async def test_an_idle_receiver_waits_for_redis_instead_of_polling(tmp_path: Pat
     finally:
         await layer.flush()
         redis.stop()
+
+
+async def test_inboxes_share_one_pattern_subscription_and_hear_sends_from_other_processes(tmp_path: Path) -> None:
+    """Opening inboxes subscribes nothing per inbox; a send from another layer (process) still arrives."""
+    redis = EmbeddedRedis(tmp_path / "redis")
+    url = redis.start()
+    layer, other = HubChannelLayer(hosts=[url], prefix="t"), HubChannelLayer(hosts=[url], prefix="t")
+    try:
+        inboxes = [await layer.new_inbox() for _ in range(20)]
+        client = layer._get_layer()._shards[0]._redis
+        assert await client.pubsub_numpat() == 1 and await client.pubsub_channels() == []
+        channel, queue = inboxes[7]
+        await other.send(channel, {"type": "hub.frame", "text": "hi"})
+        async with asyncio.timeout(5):
+            assert (await queue.get())["text"] == "hi"
+        await layer.close_inbox(channel)
+        await other.send(channel, {"type": "hub.frame", "text": "gone"})  # to a closed inbox: nowhere, no error
+        assert await client.pubsub_numpat() == 1
+    finally:
+        await layer.flush()
+        await other.flush()
+        redis.stop()
+
+
+async def test_more_concurrent_scripts_than_the_redis_pool_holds_all_complete(tmp_path: Path) -> None:
+    """300 connections reading positions at once (redis-py's pool holds 100) all get their answer."""
+    redis = EmbeddedRedis(tmp_path / "redis")
+    layer = HubChannelLayer(hosts=[redis.start()], prefix="t")
+    try:
+        loop_layer = layer._get_layer()
+        answers = await asyncio.gather(*(loop_layer.read_positions([f"g{n}"]) for n in range(300)))
+        assert answers == [{f"g{n}": "0-0"} for n in range(300)]
+    finally:
+        await layer.flush()
+        redis.stop()
