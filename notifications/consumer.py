@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -37,19 +38,26 @@ class HubConsumer(AsyncWebsocketConsumer):
     closing = False  # set once the hub closes the socket: later frames are not sent
     session: HubSession | None = None
     address: str | None = None  # the client's address while counted against HUB_MAX_CONNECTIONS_PER_ADDRESS
+    resume_reading: Callable[[], None] | None = None  # with hub.receive_into: the server's "read on"
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         """Serve one socket from a single queue: layer messages and websocket events, in order.
 
         Channels' loop (``await_many_dispatch``) creates a task and an ``asyncio.wait`` per
         message; here the websocket events are pumped into the channel's own queue, so a
-        relay costs one ``queue.get()``.
+        relay costs one ``queue.get()``. Under ``notifications.servers uvicorn`` the server
+        puts them there itself (the ``hub.receive_into`` extension), without a pump task.
         """
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.channel_name, queue = await self.channel_layer.new_inbox()
         self.base_send = send
-        pump = asyncio.get_running_loop().create_task(_pump(receive, queue))
+        receive_into = (scope.get("extensions") or {}).get(protocol.RECEIVE_INTO)
+        pump = None
+        if receive_into is not None:  # the server puts the socket's events in the queue itself
+            self.resume_reading = receive_into(queue.put_beside)
+        else:
+            pump = asyncio.get_running_loop().create_task(_pump(receive, queue))
         task = asyncio.current_task()
         try:
             while True:
@@ -70,7 +78,8 @@ class HubConsumer(AsyncWebsocketConsumer):
             pass
         finally:
             # Whatever ended the loop (a disconnect, an error), nothing stays subscribed.
-            pump.cancel()
+            if pump is not None:
+                pump.cancel()
             limits.connection_closed(self.address)
             if self.session is not None:
                 await self.session.leave()
@@ -131,9 +140,13 @@ class HubConsumer(AsyncWebsocketConsumer):
         await self.session.open(_resume(self.scope, self.session.user_id))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        """Hand a client frame to the session."""
-        if self.session is not None:
-            await self.session.receive_text(text_data)
+        """Hand a client frame to the session; then the server may read the next one."""
+        try:
+            if self.session is not None:
+                await self.session.receive_text(text_data)
+        finally:
+            if self.resume_reading is not None:
+                self.resume_reading()
 
     async def disconnect(self, code: int) -> None:
         """Leave every group (the session is left again, harmlessly, when the loop ends)."""

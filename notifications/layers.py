@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import collections
 import json
 import logging
 import uuid
@@ -55,6 +54,8 @@ from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
+
+from notifications.queues import ChannelQueue
 
 logger = logging.getLogger(__name__)
 
@@ -333,7 +334,7 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         self._inbox_prefix = f"{self.prefix}specific.{uuid.uuid4().hex[:12]}!"
 
     async def _subscribe_to_channel(self, channel: str, inbox: bool = False) -> None:
-        self.channels[channel] = _ChannelQueue(maxsize=self.channel_layer.queue_size, inbox=inbox)
+        self.channels[channel] = ChannelQueue(maxsize=self.channel_layer.queue_size, inbox=inbox)
         await self._get_shard(channel).subscribe(channel)
 
     async def receive(self, channel: str) -> Any:
@@ -360,7 +361,7 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         keys, args = _append_and_publish_call(self.prefix, group, message, history)
         return await self._get_shard(self._get_group_channel_name(group)).append_and_publish(keys, args)
 
-    async def new_inbox(self) -> tuple[str, _ChannelQueue]:
+    async def new_inbox(self) -> tuple[str, ChannelQueue]:
         """Return a new channel and its queue, for a consumer that reads the queue directly.
 
         Only such a channel gets ``hub.resync`` and ``hub.overflow``: its consumer handles them.
@@ -374,7 +375,7 @@ class HubLoopLayer(RedisPubSubLoopLayer):
             if pattern not in shard._subscribed_to:  # the first inbox, or the first since a flush
                 await shard.subscribe(pattern, pattern=True)
         channel = self._inbox_prefix + uuid.uuid4().hex
-        queue = self.channels[channel] = _ChannelQueue(maxsize=self.channel_layer.queue_size, inbox=True)
+        queue = self.channels[channel] = ChannelQueue(maxsize=self.channel_layer.queue_size, inbox=True)
         return channel, queue
 
     async def close_inbox(self, channel: str) -> None:
@@ -455,7 +456,7 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         self.channel_layer.dropped += dropped
         logger.warning("Channel %s fell %d messages behind; it is told to close.", channel, dropped)
 
-    def _put_or_drop(self, channel: str, queue: _ChannelQueue, message: dict) -> None:
+    def _put_or_drop(self, channel: str, queue: ChannelQueue, message: dict) -> None:
         """Queue ``message`` for an ordinary channel, or drop it while the queue is full."""
         if queue.overflowed and queue.qsize() <= queue.maxsize // 2:
             queue.overflowed = False  # drained: a later overflow is a new episode, logged again
@@ -466,73 +467,6 @@ class HubLoopLayer(RedisPubSubLoopLayer):
             if not queue.overflowed:
                 queue.overflowed = True
                 logger.warning("Channel %s is full (%d messages); new messages are dropped.", channel, queue.maxsize)
-
-
-class _ChannelQueue:
-    """A channel's bounded queue for its one reader; an inbox that overflowed takes nothing more.
-
-    The part of ``asyncio.Queue`` a channel uses, without its three deques and its Event
-    (about 3 KB per queue): an idle connection's queue is two empty slots.
-    """
-
-    __slots__ = ("maxsize", "inbox", "overflowed", "_items", "_waiter")
-
-    def __init__(self, maxsize: int = 0, inbox: bool = False):
-        self.maxsize = maxsize
-        self.inbox = inbox
-        self.overflowed = False  # an inbox: told to close; any other channel: dropping until it drains
-        self._items: collections.deque[Any] | None = None
-        self._waiter: asyncio.Future[None] | None = None
-
-    def qsize(self) -> int:
-        """Return how many items wait."""
-        return len(self._items) if self._items is not None else 0
-
-    def empty(self) -> bool:
-        """Tell whether nothing waits."""
-        return self._items is None
-
-    def put_nowait(self, item: Any) -> None:
-        """Queue ``item``, or raise ``asyncio.QueueFull`` once ``maxsize`` items wait."""
-        if 0 < self.maxsize <= self.qsize():
-            raise asyncio.QueueFull
-        self.put_beside(item)
-
-    def put_beside(self, item: Any) -> None:
-        """Queue ``item`` past the bound: the connection's own websocket events, never dropped."""
-        if self._items is None:
-            self._items = collections.deque()
-        self._items.append(item)
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def peek(self) -> Any:
-        """Return the next item without taking it, or None."""
-        return self._items[0] if self._items is not None else None
-
-    def get_nowait(self) -> Any:
-        """Return the next item, or raise ``asyncio.QueueEmpty``."""
-        items = self._items
-        if items is None:
-            raise asyncio.QueueEmpty
-        item = items.popleft()
-        if not items:
-            self._items = None
-        return item
-
-    async def get(self) -> Any:
-        """Wait for the next item and return it; a channel has one reader at a time."""
-        while self._items is None:
-            if self._waiter is not None:
-                raise RuntimeError("a channel queue has one reader; another get() is waiting")
-            waiter = self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await waiter
-            finally:
-                if self._waiter is waiter:
-                    self._waiter = None
-        return self.get_nowait()
 
 
 class _HubShard(RedisSingleShardConnection):

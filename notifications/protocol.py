@@ -28,6 +28,10 @@ CLOSE_TOO_LARGE = 4009
 CLOSE_FLOOD = 4029
 CLOSE_TOO_MANY_CONNECTIONS = 4030
 
+# The ASGI extension by which a server hands a socket's events to the app's own queue
+# (notifications.uvicorn_protocol offers it; the consumer uses it when it is there).
+RECEIVE_INTO = "hub.receive_into"
+
 _EVENT_ID = re.compile(r"[0-9]{1,19}-[0-9]{1,19}")
 _STREAM = re.compile(r"[a-z][a-z0-9_-]*(\.[A-Za-z0-9_-]+)+")
 

@@ -7,7 +7,8 @@
 Both refuse a websocket frame above ``HUB_MAX_FRAME_BYTES`` from its header, before its
 payload is read, and drop a connection whose HTTP request (a websocket handshake
 included) is not complete within ``HANDSHAKE_TIMEOUT`` seconds. Uvicorn runs its
-``websockets-sansio`` protocol, whose backpressure the hub's slow-client bound needs.
+``websockets-sansio`` protocol, whose backpressure the hub's slow-client bound needs, in
+the leaner form of :mod:`notifications.uvicorn_protocol` (less memory per connection).
 docs/operations.md shows where each is used.
 """
 
@@ -63,7 +64,8 @@ def _serve_uvicorn(application: str, host: str, port: int, forwarded: str, worke
     import uvicorn
 
     uvicorn.run(
-        application, host=host, port=port, workers=workers, http=_guarded_protocol(), ws="websockets-sansio",
+        application, host=host, port=port, workers=workers, http=_guarded_protocol(),
+        ws="notifications.uvicorn_protocol:LeanWebSocketProtocol",
         ws_max_size=_frame_limit(application), lifespan="off", proxy_headers=True, forwarded_allow_ips=forwarded,
         log_level=os.environ.get("UVICORN_LOG_LEVEL", "warning"),
     )  # fmt: skip

@@ -85,15 +85,6 @@ class HubSession:
         self.refused_in_a_row = 0
         self.counted = False
         self.attendance: presence.Attendance | None = None  # presence hook: made at its first presence topic
-        self._handlers: dict[str, Callable[[dict], Awaitable[None]]] = {
-            groups.EVENT_TYPE: self.hub_event,
-            "hub.resync": self.hub_resync,
-            groups.LOGOUT_TYPE: self.hub_logout,
-            groups.RIGHTS_TYPE: self.hub_rights,
-            "hub.overflow": self.hub_overflow,
-            FRAME_TYPE: self.hub_frame,
-            presence.MESSAGE_TYPE: self.hub_presence,  # presence hook
-        }
 
     # --- opening and closing ---
 
@@ -290,11 +281,11 @@ class HubSession:
 
     async def handle(self, message: dict) -> None:
         """Handle one channel-layer message addressed to this session."""
-        handler = self._handlers.get(message.get("type", ""))
+        handler = _LAYER_MESSAGES.get(message.get("type", ""))
         if handler is None:
             logger.warning("Ignored a message of unknown type %r (a raw group_send?)", message.get("type"))
             return
-        await handler(message)
+        await handler(self, message)
 
     async def hub_event(self, message: dict) -> None:
         """Relay an event unless already sent; the frame is encoded once per process."""
@@ -591,6 +582,16 @@ def _problem(frame: dict[str, Any]) -> str | None:
     return None
 
 
+# One table for every session (not a dict of bound methods each): channel-layer message type -> handler.
+_LAYER_MESSAGES: dict[str, Callable[[HubSession, dict], Awaitable[None]]] = {
+    groups.EVENT_TYPE: HubSession.hub_event,
+    "hub.resync": HubSession.hub_resync,
+    groups.LOGOUT_TYPE: HubSession.hub_logout,
+    groups.RIGHTS_TYPE: HubSession.hub_rights,
+    "hub.overflow": HubSession.hub_overflow,
+    FRAME_TYPE: HubSession.hub_frame,
+    presence.MESSAGE_TYPE: HubSession.hub_presence,  # presence hook
+}
 _NEEDS_TOPIC = frozenset({"subscribe", "unsubscribe", "publish"})
 _CLIENT_FRAMES = {
     "subscribe": HubSession.frame_subscribe,

@@ -11,7 +11,8 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from notifications.embedded_redis import EmbeddedRedis
-from notifications.layers import OVERFLOW_TYPE, RESYNC_TYPE, HubChannelLayer, _ChannelQueue
+from notifications.layers import OVERFLOW_TYPE, RESYNC_TYPE, HubChannelLayer
+from notifications.queues import ChannelQueue
 
 
 async def test_overflow_keeps_the_connections_own_websocket_events(tmp_path: Path) -> None:
@@ -51,7 +52,7 @@ async def test_a_failed_subscribe_is_retried_by_the_next_group_add(tmp_path: Pat
 
 async def test_a_channel_queue_is_a_bounded_fifo_with_one_waiting_reader() -> None:
     """Items come out in order; past the bound put_nowait raises, put_beside does not; get waits."""
-    queue = _ChannelQueue(maxsize=2)
+    queue = ChannelQueue(maxsize=2)
     reader = asyncio.ensure_future(queue.get())
     await asyncio.sleep(0)
     assert not reader.done()
