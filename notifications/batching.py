@@ -4,15 +4,17 @@ A crowd of connects (a reconnect storm) would otherwise cost one thread hop and 
 database round trip each on the single thread-sensitive executor, where they queue. A
 :class:`Batch` gathers the keys asked for while its previous read runs and reads them all
 in the next ``database_sync_to_async`` call: one hop per round trip, however many ask.
+A ``read`` that is a coroutine function is awaited on the loop instead, with no hop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import weakref
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from channels.db import database_sync_to_async
 
@@ -34,15 +36,16 @@ class _Pending:
 
 
 class Batch(Generic[K, V]):
-    """Answers ``get(key)`` from ``read(keys) -> {key: value}``, run in a thread for many keys at once.
+    """Answers ``get(key)`` from ``read(keys) -> {key: value}``, run in a thread (awaited if async) for many keys.
 
     A caller is answered by a read that starts after it asked, never by one already under
     way: what it gets is at least as new as its request (a write committed before the
     request is seen).
     """
 
-    def __init__(self, read: Callable[[list[K]], dict[K, V]]):
+    def __init__(self, read: Callable[[list[K]], dict[K, V]] | Callable[[list[K]], Awaitable[dict[K, V]]]):
         self._read = read
+        self._on_loop = inspect.iscoroutinefunction(read)
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pending] = weakref.WeakKeyDictionary()
 
     async def get(self, key: K) -> V:
@@ -66,7 +69,10 @@ class Batch(Generic[K, V]):
             answer, keys = pending.answer, list(pending.keys)
             pending.answer, pending.keys = None, set()
             try:
-                found = await database_sync_to_async(self._read_all)(keys)
+                if self._on_loop:
+                    found = await cast(Callable[[list[K]], Awaitable[dict[K, V]]], self._read)(keys)
+                else:
+                    found = await database_sync_to_async(self._read_all)(keys)
             except Exception as error:
                 answer.set_exception(error)
                 answer.exception()  # retrieved here too: no warning if every caller gave up
@@ -76,7 +82,7 @@ class Batch(Generic[K, V]):
     def _read_all(self, keys: list[K]) -> dict[K, V]:
         found: dict[K, V] = {}
         for chunk in _chunks(keys, MAX_KEYS):
-            found.update(self._read(chunk))
+            found.update(cast(Callable[[list[K]], dict[K, V]], self._read)(chunk))
         return found
 
 

@@ -10,7 +10,7 @@ The copy carries the version it was read at, a value in Redis. Every write throu
 ORM replaces the value once it commits (:func:`changed`, connected to the models' signals
 in ``AnnouncementsConfig.ready``), before the push that tells open connections, which
 services register after the write. A connection checks the value after it has joined
-its streams, in a read shared with the connects of the same moment
+its streams, in a read on the event loop shared with the connects of the same moment
 (``notifications.batching``): a change bumped before that read is in its snapshot, a
 change bumped after it reaches the connection as a push, replayed or live. Writes that no
 signal sees (a raw ``UPDATE``, SQL by hand) are picked up within ``MAX_AGE`` seconds.
@@ -27,6 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
@@ -151,11 +153,16 @@ def _bump() -> None:
 _kept: Snapshot | None = None
 
 
-def _refresh(_keys: list[None]) -> dict[None, Snapshot]:
-    """Return the kept snapshot if the version has not changed and it is young enough, else read it again."""
+async def _refresh(_keys: list[None]) -> dict[None, Snapshot]:
+    """Return the kept snapshot if the version has not changed and it is young enough, else read it again.
+
+    The version is read on the event loop through the channel layer's Redis connections: a
+    connect whose snapshot is current costs no thread hop.
+    """
     global _kept
+    key = _version_key()
     try:
-        raw = redis_client.client().get(_version_key())
+        raw = await get_channel_layer().run_script(key, _GET, [key], [])
         version: str | None = raw.decode() if isinstance(raw, bytes) else str(raw)
     except RedisError as error:
         logger.warning("Could not read the announcements' version; reading them from the database: %s", error)
@@ -163,10 +170,11 @@ def _refresh(_keys: list[None]) -> dict[None, Snapshot]:
     kept = _kept
     if kept is not None and version is not None and kept.version == version and not _too_old(kept):
         return {None: kept}
-    _kept = snapshot = read(version)
+    _kept = snapshot = await database_sync_to_async(read)(version)
     return {None: snapshot}
 
 
+_GET = "return redis.call('GET', KEYS[1])"
 _batch: Batch[None, Snapshot] = Batch(_refresh)
 
 
