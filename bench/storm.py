@@ -33,7 +33,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.loadclient import _SEQ, PATHS, Connection, Tally, handshake, ready  # noqa: E402
-from bench.servers import ROOT, SETUPS, Servers, environment, publisher_command, table  # noqa: E402
+from bench.servers import (  # noqa: E402
+    ROOT,
+    SETUPS,
+    Servers,
+    environment,
+    publisher_command,
+    start_profiler,
+    stop_profiler,
+    table,
+    top_of_profile,
+)
 
 _ID = re.compile(rb'"id":\s*"(\d+-\d+)"')
 _POSITION = re.compile(rb'"position":\s*"(\d+-\d+)"')
@@ -203,6 +213,9 @@ async def storm(args: argparse.Namespace, env: dict[str, str]) -> dict:
     # Started from a thread: the clients' loop keeps running (and failing to connect) meanwhile.
     servers = await asyncio.to_thread(Servers("hub", env, ports=[port]).start)
     restarted_s = time.time() - killed_at
+    spy = None
+    if args.profile:
+        spy = await start_profiler(servers.processes[0].pid, Path("/tmp/bench-storm.txt"))
     all_connected = all_caught_up = None
     cpu_at_recovery = None
     timeline = []
@@ -216,6 +229,9 @@ async def storm(args: argparse.Namespace, env: dict[str, str]) -> dict:
         if all_caught_up is None and caught == args.clients:
             all_caught_up, cpu_at_recovery = now, servers.cpu_seconds()
     cpu_window = servers.cpu_seconds()
+    if spy is not None:
+        stop_profiler(spy)
+        print(top_of_profile(Path("/tmp/bench-storm.txt")), flush=True)
     behind = Counter(c.phase for c in clients if not c.connected)
     await publisher.wait()
     await reader
@@ -272,6 +288,7 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=60, help="seconds measured after the kill")
     parser.add_argument("--lag", type=float, default=1.0, help="a client is caught up with events this old")
     parser.add_argument("--handshake-timeout", type=float, default=30)
+    parser.add_argument("--profile", action="store_true", help="py-spy the restarted server over the window")
     parser.add_argument("--json", help="also write the row to this file")
     args = parser.parse_args()
     with environment("bench-storm") as env:

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs
 from channels.auth import get_user
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.http import parse_cookie
 
 from notifications import tokens
@@ -42,7 +43,10 @@ class HubAuthMiddleware:
         scope = dict(scope, cookies=cookies, session=self.session_store(cookies.get(settings.SESSION_COOKIE_NAME)))
         token = token_of(scope)
         if not token:
-            scope["user"] = await get_user(scope)
+            if settings.SESSION_COOKIE_NAME in cookies:
+                scope["user"] = await get_user(scope)
+            else:  # no session, so a visitor: no thread hop to find that out
+                scope["user"] = AnonymousUser()
             return await self.inner(scope, receive, send)
         try:
             grant = await tokens.aread(token)

@@ -164,6 +164,12 @@ class HubConsumer(AsyncWebsocketConsumer):
                 await self.base_send({"type": "websocket.send", "text": text_data})
         except _SOCKET_GONE:
             logger.debug("Dropped a frame for a socket that is already closed")
+        except RuntimeError:
+            # What the ASGI spec has a server raise for a send after its close: the server
+            # closed this socket itself (Uvicorn, a client that missed its keepalive pings)
+            # before the disconnect reached this consumer's queue.
+            self.closing = True
+            logger.debug("Dropped a frame for a socket the server closed")
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         """Close the socket once; frames queued behind the close are not sent."""
@@ -174,6 +180,8 @@ class HubConsumer(AsyncWebsocketConsumer):
             await super().close(code, reason)
         except _SOCKET_GONE:
             logger.debug("The client closed first")
+        except RuntimeError:  # the server closed it first (see send)
+            logger.debug("The server closed the socket first")
 
 
 async def _pump(receive: Any, queue: Any) -> None:

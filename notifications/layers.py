@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import bisect
 import json
 import logging
 import uuid
@@ -55,6 +56,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
+from notifications.batching import Batch
 from notifications.queues import ChannelQueue
 
 logger = logging.getLogger(__name__)
@@ -128,6 +130,42 @@ if redis.call('HGET', KEYS[2], 'last') == since then
   return {1, {}}
 end
 return {0, {}}
+"""
+
+# The same for several positions of one stream at once (the replays of a reconnecting
+# crowd, read once per process). KEYS: stream, meta; ARGV[1]: the lowest position, then
+# every position. Returns {flags, entries}: flags[i] is 1 when the i-th position is safe
+# (as above); entries are those after the lowest position, or all that is kept when one
+# position is not safe.
+_READ_HISTORIES = """
+local exists = redis.call('EXISTS', KEYS[1]) == 1
+local born, floored, last
+if exists then
+  born = redis.call('HGET', KEYS[2], 'born')
+  floored = redis.call('HEXISTS', KEYS[2], 'floor') == 1
+else
+  last = redis.call('HGET', KEYS[2], 'last')
+end
+local flags, every = {}, false
+for i = 2, #ARGV do
+  local since, whole = ARGV[i], false
+  if not exists then
+    whole = last == since
+  elseif since == '0-0' then
+    whole = born == '0-0' and not floored
+  else
+    whole = #redis.call('XRANGE', KEYS[1], since, since) == 1
+  end
+  flags[#flags + 1] = whole and 1 or 0
+  every = every or not whole
+end
+if not exists then
+  return {flags, {}}
+end
+if every then
+  return {flags, redis.call('XRANGE', KEYS[1], '-', '+')}
+end
+return {flags, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+')}
 """
 
 # KEYS: stream, meta, stream, meta, ...; ARGV[1]: meta ttl. Returns each stream's
@@ -261,6 +299,18 @@ def _stored_event(event_id: bytes, raw: bytes) -> dict:
     return event
 
 
+def _entry_event(entry: list) -> dict:
+    """Return a stream entry as read by a script (``[id, [field, value, ...]]``) as its message."""
+    event_id, fields = entry
+    return _stored_event(event_id, dict(zip(fields[::2], fields[1::2], strict=True))[b"m"])
+
+
+def _sequence(event_id: str) -> tuple[int, int]:
+    """Return a stream id as a tuple that orders as the ids do."""
+    ms, _, n = event_id.partition("-")
+    return int(ms), int(n)
+
+
 def _untag_bytes(obj: dict) -> Any:
     """``json.loads`` hook: return the bytes a ``{"__bytes__": "<base64>"}`` object stands for."""
     if len(obj) == 1 and isinstance(value := obj.get(_BYTES_KEY), str):
@@ -330,6 +380,7 @@ class HubLoopLayer(RedisPubSubLoopLayer):
     def __init__(self, hosts: Any = None, **kwargs: Any):
         super().__init__(hosts, **kwargs)
         self._shards = [_HubShard(host, self) for host in decode_hosts(hosts)]
+        self._histories: Batch[tuple[str, str], tuple[bool, list[dict]]] = Batch(self._read_histories)
         # Inbox channels share this prefix: one pattern subscription per shard serves them all.
         self._inbox_prefix = f"{self.prefix}specific.{uuid.uuid4().hex[:12]}!"
 
@@ -388,15 +439,38 @@ class HubLoopLayer(RedisPubSubLoopLayer):
 
         With ``since`` None, the latest event only. ``complete`` is False when events
         after ``since`` may be gone (trimmed, expired, lost by Redis): ``events`` is then
-        everything still kept.
+        everything still kept. The replays asked for while one is read share the next
+        read: one script per stream, each event decoded once, and the same event dicts
+        handed to every caller (so their frames are encoded once too). Do not change them.
         """
+        if since is not None:
+            return await self._histories.get((group, since))
         stream = _history_key(self.prefix, group)
-        complete, entries = await self._get_shard(self._get_group_channel_name(group)).read_history(stream, since or "")
-        events = [
-            _stored_event(event_id, dict(zip(fields[::2], fields[1::2], strict=True))[b"m"])
-            for event_id, fields in entries
-        ]
-        return bool(complete), events
+        complete, entries = await self._get_shard(self._get_group_channel_name(group)).read_history(stream, "")
+        return bool(complete), [_entry_event(entry) for entry in entries]
+
+    async def _read_histories(self, asked: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[bool, list[dict]]]:
+        """Answer several ``(group, since)`` replays: one script per group, run side by side."""
+        by_group: dict[str, set[str]] = {}
+        for group, since in asked:
+            by_group.setdefault(group, set()).add(since)
+        answers: dict[tuple[str, str], tuple[bool, list[dict]]] = {}
+
+        async def read(group: str, positions: set[str]) -> None:
+            ordered = sorted(positions, key=_sequence)
+            stream = _history_key(self.prefix, group)
+            shard = self._get_shard(self._get_group_channel_name(group))
+            flags, entries = await shard.run(_READ_HISTORIES, [stream, _meta_key(stream)], [ordered[0], *ordered])
+            events = [_entry_event(entry) for entry in entries]
+            sequences = [_sequence(event["id"]) for event in events]
+            for since, whole in zip(ordered, flags, strict=True):
+                if whole:
+                    answers[(group, since)] = (True, events[bisect.bisect_right(sequences, _sequence(since)) :])
+                else:
+                    answers[(group, since)] = (False, list(events))
+
+        await asyncio.gather(*(read(group, positions) for group, positions in by_group.items()))
+        return answers
 
     async def run_script(self, key: str, source: str, keys: list[str], args: list[Any]) -> Any:
         """Run the Lua script ``source`` on the shard that holds ``key`` (which ``keys`` must share)."""

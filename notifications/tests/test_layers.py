@@ -11,7 +11,7 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from notifications.embedded_redis import EmbeddedRedis
-from notifications.layers import OVERFLOW_TYPE, RESYNC_TYPE, HubChannelLayer
+from notifications.layers import OVERFLOW_TYPE, RESYNC_TYPE, History, HubChannelLayer
 from notifications.queues import ChannelQueue
 
 
@@ -199,6 +199,45 @@ async def test_more_concurrent_scripts_than_the_redis_pool_holds_all_complete(tm
         loop_layer = layer._get_layer()
         answers = await asyncio.gather(*(loop_layer.read_positions([f"g{n}"]) for n in range(300)))
         assert answers == [{f"g{n}": "0-0"} for n in range(300)]
+    finally:
+        await layer.flush()
+        redis.stop()
+
+
+async def test_concurrent_replays_of_a_stream_share_one_read(tmp_path: Path) -> None:
+    """50 replays asked at once, from 10 positions, cost one script run; each gets exactly its events."""
+    redis = EmbeddedRedis(tmp_path / "redis")
+    layer = HubChannelLayer(hosts=[redis.start()], prefix="t")
+    try:
+        ids = [
+            await layer.group_send("room", {"type": "hub.event", "n": n}, history=History(100, 60)) for n in range(10)
+        ]
+        client = layer._get_layer()._shards[0]._redis
+        before = (await client.info("commandstats")).get("cmdstat_evalsha", {}).get("calls", 0)
+        sinces = [ids[n % 10] for n in range(50)]
+        answers = await asyncio.gather(*(layer.read_history("room", since) for since in sinces))
+        after = (await client.info("commandstats")).get("cmdstat_evalsha", {}).get("calls", 0)
+        assert after - before <= 2  # the first caller's read, and one for all who asked meanwhile
+        for since, (complete, events) in zip(sinces, answers, strict=True):
+            assert complete and [event["n"] for event in events] == list(range(ids.index(since) + 1, 10))
+        latest = {id(events[-1]) for complete, events in answers if events}
+        assert len(latest) <= 2  # the same decoded event, handed to every caller of a read
+    finally:
+        await layer.flush()
+        redis.stop()
+
+
+async def test_a_shared_read_still_tells_each_position_whether_it_is_complete(tmp_path: Path) -> None:
+    """Read together, a trimmed-away position gets a reset (everything kept) while a kept one gets its tail."""
+    redis = EmbeddedRedis(tmp_path / "redis")
+    layer = HubChannelLayer(hosts=[redis.start()], prefix="t")
+    try:
+        ids = [await layer.group_send("room", {"type": "hub.event", "n": n}, history=History(5, 60)) for n in range(8)]
+        (old, old_events), (kept, kept_events) = await asyncio.gather(
+            layer.read_history("room", ids[0]), layer.read_history("room", ids[5])
+        )
+        assert not old and [event["n"] for event in old_events] == [3, 4, 5, 6, 7]
+        assert kept and [event["n"] for event in kept_events] == [6, 7]
     finally:
         await layer.flush()
         redis.stop()
