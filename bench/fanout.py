@@ -130,7 +130,7 @@ def process_ratios(rows: list[dict]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, nargs="+", default=[1000, 5000])
-    parser.add_argument("--setups", nargs="+", default=["hub", "socketio", "raw", "pysocketio", "hub-x2"],
+    parser.add_argument("--setups", nargs="+", default=["hub", "hub-unbatched", "socketio", "raw", "pysocketio", "hub-x2"],
                         choices=list(SETUPS))  # fmt: skip
     parser.add_argument("--deliveries", type=int, default=200_000, help="target deliveries per run (burst mode)")
     parser.add_argument("--repeat", type=int, default=1, help="repetitions, interleaved")

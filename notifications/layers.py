@@ -18,8 +18,9 @@
 
 6. Channels opened with ``new_inbox`` share a per-process prefix that each Redis shard
    hears through one pattern subscription (``PSUBSCRIBE <prefix>specific.<process>!*``),
-   so a connection opens and closes its channel without a Redis round trip, and Lua
-   scripts (positions, history) run side by side, at most ``_SCRIPTS_AT_ONCE`` per shard.
+   so a connection opens and closes its channel without a Redis round trip; the Lua
+   scripts that only read for a connect (positions, history) run side by side, at most
+   ``_SCRIPTS_AT_ONCE`` per shard, while every other script keeps its order.
 
 Consumers that know nothing of the hub (``new_channel``, ``receive``) never see
 ``hub.resync`` or ``hub.overflow``.
@@ -460,7 +461,8 @@ class HubLoopLayer(RedisPubSubLoopLayer):
             ordered = sorted(positions, key=_sequence)
             stream = _history_key(self.prefix, group)
             shard = self._get_shard(self._get_group_channel_name(group))
-            flags, entries = await shard.run(_READ_HISTORIES, [stream, _meta_key(stream)], [ordered[0], *ordered])
+            keys, args = [stream, _meta_key(stream)], [ordered[0], *ordered]
+            flags, entries = await shard.run(_READ_HISTORIES, keys, args, ordered=False)
             events = [_entry_event(entry) for entry in entries]
             sequences = [_sequence(event["id"]) for event in events]
             for since, whole in zip(ordered, flags, strict=True):
@@ -472,9 +474,13 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         await asyncio.gather(*(read(group, positions) for group, positions in by_group.items()))
         return answers
 
-    async def run_script(self, key: str, source: str, keys: list[str], args: list[Any]) -> Any:
-        """Run the Lua script ``source`` on the shard that holds ``key`` (which ``keys`` must share)."""
-        return await self._get_shard(key).run(source, keys, args)
+    async def run_script(self, key: str, source: str, keys: list[str], args: list[Any], ordered: bool = True) -> Any:
+        """Run the Lua script ``source`` on the shard that holds ``key`` (which ``keys`` must share).
+
+        Scripts run in the order they are called unless ``ordered`` is False (reads whose
+        order does not matter: they then run side by side).
+        """
+        return await self._get_shard(key).run(source, keys, args, ordered)
 
     async def read_positions(self, groups: list[str]) -> dict[str, str]:
         """Return each group's position: the id of its latest event, or "0-0" if it never had one.
@@ -488,7 +494,7 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         for shard, members in by_shard.items():
             streams = [_history_key(self.prefix, group) for group in members]
             keys = [key for stream in streams for key in (stream, _meta_key(stream))]
-            found = await shard.run(_POSITIONS, keys, [_META_TTL])
+            found = await shard.run(_POSITIONS, keys, [_META_TTL], ordered=False)
             positions.update(zip(members, (_event_id(position) for position in found), strict=True))
         return positions
 
@@ -590,21 +596,29 @@ class _HubShard(RedisSingleShardConnection):
 
     async def read_history(self, stream: str, since: str) -> list:
         """Run the history script (see ``_READ_HISTORY``)."""
-        return await self.run(_READ_HISTORY, [stream, _meta_key(stream)], [since])
+        return await self.run(_READ_HISTORY, [stream, _meta_key(stream)], [since], ordered=False)
 
-    async def run(self, source: str, keys: list[str], args: list[Any]) -> Any:
+    async def run(self, source: str, keys: list[str], args: list[Any], ordered: bool = True) -> Any:
         """Run the Lua script ``source`` (registered once per Redis client) and return its reply.
 
-        Not under the shard's lock: scripts of concurrent connections run side by side on
-        the client's pool (at most ``_SCRIPTS_AT_ONCE``, well inside redis-py's pool of 100)
-        instead of one round trip after another.
+        ``ordered`` scripts run one after another under the shard's lock, in the order they
+        were called (presence's writes, publishes). The reads on the connect path pass
+        ``ordered=False``: they run side by side on the client's pool (at most
+        ``_SCRIPTS_AT_ONCE``, well inside redis-py's pool of 100), so a crowd of connects
+        does not wait one round trip per script.
         """
+        if ordered:
+            async with self._lock:
+                return await self._call(source, keys, args)
         async with self._script_slots:
-            self._ensure_redis()
-            script = self._scripts.get(source)
-            if script is None or script.registered_client is not self._redis:
-                script = self._scripts[source] = self._redis.register_script(source)
-            return await script(keys=keys, args=args)
+            return await self._call(source, keys, args)
+
+    async def _call(self, source: str, keys: list[str], args: list[Any]) -> Any:
+        self._ensure_redis()
+        script = self._scripts.get(source)
+        if script is None or script.registered_client is not self._redis:
+            script = self._scripts[source] = self._redis.register_script(source)
+        return await script(keys=keys, args=args)
 
     async def _do_receiving(self) -> None:
         while True:

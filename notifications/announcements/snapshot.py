@@ -162,7 +162,7 @@ async def _refresh(_keys: list[None]) -> dict[None, Snapshot]:
     global _kept
     key = _version_key()
     try:
-        raw = await get_channel_layer().run_script(key, _GET, [key], [])
+        raw = await get_channel_layer().run_script(key, _GET, [key], [], ordered=False)
         version: str | None = raw.decode() if isinstance(raw, bytes) else str(raw)
     except RedisError as error:
         logger.warning("Could not read the announcements' version; reading them from the database: %s", error)

@@ -241,3 +241,17 @@ async def test_a_shared_read_still_tells_each_position_whether_it_is_complete(tm
     finally:
         await layer.flush()
         redis.stop()
+
+
+async def test_scripts_run_in_the_order_they_were_called_unless_told_otherwise(tmp_path: Path) -> None:
+    """200 ordered scripts called at once reach Redis in call order (presence's writes depend on it)."""
+    redis = EmbeddedRedis(tmp_path / "redis")
+    layer = HubChannelLayer(hosts=[redis.start()], prefix="t")
+    try:
+        push = "return redis.call('RPUSH', KEYS[1], ARGV[1])"
+        await asyncio.gather(*(layer.run_script("order", push, ["order"], [n]) for n in range(200)))
+        client = layer._get_layer()._shards[0]._redis
+        assert [int(item) for item in await client.lrange("order", 0, -1)] == list(range(200))
+    finally:
+        await layer.flush()
+        redis.stop()
