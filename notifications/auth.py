@@ -20,9 +20,11 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from channels.auth import get_user
+from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import prefetch_related_objects
 from django.http import parse_cookie
 
 from notifications import tokens
@@ -44,7 +46,7 @@ class HubAuthMiddleware:
         token = token_of(scope)
         if not token:
             if settings.SESSION_COOKIE_NAME in cookies:
-                scope["user"] = await get_user(scope)
+                scope["user"] = await _session_user(scope)
             else:  # no session, so a visitor: no thread hop to find that out
                 scope["user"] = AnonymousUser()
             return await self.inner(scope, receive, send)
@@ -56,6 +58,15 @@ class HubAuthMiddleware:
         scope["user"] = grant.user
         scope["hub_token"] = grant.issued  # when the token was minted: revocations after it close the socket
         return await self.inner(scope, receive, send)
+
+
+@database_sync_to_async
+def _session_user(scope: dict) -> Any:
+    """Return the session's user as Channels' ``get_user`` finds it, with its groups loaded, in one thread hop."""
+    user = get_user.func(scope)  # get_user's own code, in this thread: the auth hash check included
+    if user.is_authenticated:
+        prefetch_related_objects([user], "groups")  # for the standing streams: no second hop
+    return user
 
 
 SUBPROTOCOL = "hub.v1"
@@ -72,7 +83,7 @@ def token_of(scope: dict) -> str | None:
 
 
 def known_group_ids(user: Any) -> list[int] | None:
-    """Return the pks of ``user``'s Django groups if they were loaded with it (a token connect), else None."""
+    """Return the pks of ``user``'s Django groups if they were loaded with it (on connect), else None."""
     prefetched = getattr(user, "_prefetched_objects_cache", {})
     if "groups" not in prefetched:
         return None

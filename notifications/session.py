@@ -510,7 +510,7 @@ class HubSession:
     async def _standing_streams(self) -> dict[str, str]:
         """Return stream -> group of what this session joins without subscribing; note the auth hash.
 
-        Only a user whose groups were not loaded with it (a session cookie) costs a query.
+        Only a user whose groups were not loaded with it (not by the auth middleware) costs a query.
         """
         if self.user_id is None:
             return _standing_streams_of(None)
