@@ -238,6 +238,10 @@ class HubChannelLayer(RedisPubSubChannelLayer):
         entries = client.xrevrange(_history_key(self._prefix, group), max=until or "+", min="-", count=count)
         return [_stored_event(event_id, fields[b"m"]) for event_id, fields in reversed(entries)]
 
+    def blocking_client(self, key: str) -> redis.Redis:
+        """Return the synchronous Redis client of the shard that holds ``key`` (as ``run_script`` picks it)."""
+        return self._sync_script(key).registered_client
+
     def _sync_script(self, group_channel: str) -> Any:
         """Return the append-and-publish script bound to the sync client of this channel's shard."""
         scripts = self._sync_scripts
@@ -381,7 +385,7 @@ class HubLoopLayer(RedisPubSubLoopLayer):
     def __init__(self, hosts: Any = None, **kwargs: Any):
         super().__init__(hosts, **kwargs)
         self._shards = [_HubShard(host, self) for host in decode_hosts(hosts)]
-        self._histories: Batch[tuple[str, str], tuple[bool, list[dict]]] = Batch(self._read_histories)
+        self._histories: Batch[tuple[str, str], tuple[bool, list[dict]] | RedisError] = Batch(self._read_histories)
         # Inbox channels share this prefix: one pattern subscription per shard serves them all.
         self._inbox_prefix = f"{self.prefix}specific.{uuid.uuid4().hex[:12]}!"
 
@@ -445,24 +449,33 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         handed to every caller (so their frames are encoded once too). Do not change them.
         """
         if since is not None:
-            return await self._histories.get((group, since))
+            answer = await self._histories.get((group, since))
+            if isinstance(answer, RedisError):
+                raise answer
+            return answer
         stream = _history_key(self.prefix, group)
         complete, entries = await self._get_shard(self._get_group_channel_name(group)).read_history(stream, "")
         return bool(complete), [_entry_event(entry) for entry in entries]
 
-    async def _read_histories(self, asked: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[bool, list[dict]]]:
+    async def _read_histories(
+        self, asked: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[bool, list[dict]] | RedisError]:
         """Answer several ``(group, since)`` replays: one script per group, run side by side."""
         by_group: dict[str, set[str]] = {}
         for group, since in asked:
             by_group.setdefault(group, set()).add(since)
-        answers: dict[tuple[str, str], tuple[bool, list[dict]]] = {}
+        answers: dict[tuple[str, str], tuple[bool, list[dict]] | RedisError] = {}
 
         async def read(group: str, positions: set[str]) -> None:
             ordered = sorted(positions, key=_sequence)
             stream = _history_key(self.prefix, group)
             shard = self._get_shard(self._get_group_channel_name(group))
             keys, args = [stream, _meta_key(stream)], [ordered[0], *ordered]
-            flags, entries = await shard.run(_READ_HISTORIES, keys, args, ordered=False)
+            try:
+                flags, entries = await shard.run(_READ_HISTORIES, keys, args, ordered=False)
+            except RedisError as error:  # this stream's callers get the error, the others their events
+                answers.update({(group, since): error for since in ordered})
+                return
             events = [_entry_event(entry) for entry in entries]
             sequences = [_sequence(event["id"]) for event in events]
             for since, whole in zip(ordered, flags, strict=True):

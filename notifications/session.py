@@ -228,7 +228,7 @@ class HubSession:
         if since is not None:
             await self._replay(name, group, since)
         elif topic.retain:
-            await self._replay(name, group, None)
+            await self._replay_retained(name, group, position)
 
     async def frame_unsubscribe(self, frame: dict, ref: Any) -> None:
         """Leave a topic's group."""
@@ -465,6 +465,28 @@ class HubSession:
             self._advance(stream, since)
         for event in events:
             event["_replayed"] = True  # metrics: counted as replayed, not as publish-to-delivery latency
+        await self.hub_events(events)
+
+    async def _replay_retained(self, stream: str, group: str, position: str) -> None:
+        """Send a retained topic's latest event; if it came after ``position``, every event kept after that.
+
+        Events published between the position's read and this one reached the connection
+        live, but are at or below the latest event: sending them from the history, in
+        order, keeps them. When the history no longer holds them all (a topic that keeps
+        one event), the latest state is what a retained topic owes: no ``reset``.
+        """
+        try:
+            _complete, events = await self.layer.read_history(group, None)
+            if events and protocol.sequence(events[-1]["id"]) > protocol.sequence(position):
+                complete, after = await self.layer.read_history(group, position)
+                if complete:
+                    events = after
+        except RedisError as error:
+            logger.warning("Could not read the history of %s: %s", stream, error)
+            await self.send_frame({"type": "reset", "topic": stream})
+            return
+        for event in events:
+            event["_replayed"] = True
         await self.hub_events(events)
 
     async def _authorized(self, name: Any, ref: Any, publishing: bool = False) -> registry.Topic | None:

@@ -9,9 +9,10 @@ at once runs a second task to do so. This subclass:
 - forgets the handshake's headers once it is answered (the scope has its own copy);
 - offers the ``hub.receive_into`` ASGI extension: ``put = scope["extensions"]
   ["hub.receive_into"]`` hands the socket's events (those waiting first) to ``put(event)``
-  from then on, instead of to ``receive()``; it returns a ``resume()`` function. As with
-  ``receive()``, reading stops after each client message until the app has taken it:
-  the app calls ``resume()`` then. The hub's consumer uses it to need no pump task.
+  from then on, instead of to ``receive()``; it returns a ``resume()`` function, which the
+  app calls each time it has taken a client message. As with ``receive()``, reading stops
+  after a read that brought client messages until the app has taken all of them. The
+  hub's consumer uses it to need no pump task.
 """
 
 from __future__ import annotations
@@ -50,16 +51,24 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
             self.request.headers.clear()
         self.request = self.response = None  # type: ignore[assignment]
 
+    _unread = 0  # client messages handed to the app (hub.receive_into) that it has not taken yet
+
     def _receive_into(self, put: Callable[[dict], None]) -> Callable[[], None]:
         """Hand every later websocket event to ``put`` (those waiting first); return ``resume``."""
-        while not self.queue.empty():
-            put(self.queue.get_nowait())
-        self.queue = _Forward(put)
+        waiting = self.queue
+        self.queue = _Forward(self, put)
+        while not waiting.empty():
+            self.queue.put_nowait(waiting.get_nowait())
         return self._resume_reading
 
     def _resume_reading(self) -> None:
-        """The app has taken a client message: read the next one."""
-        if self.read_paused:
+        """The app has taken a client message: once it has taken all it was handed, read on.
+
+        As ``receive()`` does when its queue is empty: a client that floods gets at most one
+        socket read's worth of messages queued, however slowly the app takes them.
+        """
+        self._unread = max(self._unread - 1, 0)
+        if self._unread == 0 and self.read_paused:
             self.read_paused = False
             self.transport.resume_reading()
 
@@ -67,10 +76,16 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
 class _Forward:
     """Stands in for the protocol's queue once the app takes the events itself."""
 
-    __slots__ = ("put_nowait",)
+    __slots__ = ("_protocol", "_put")
 
-    def __init__(self, put: Callable[[dict], None]):
-        self.put_nowait = put
+    def __init__(self, protocol: LeanWebSocketProtocol, put: Callable[[dict], None]):
+        self._protocol = protocol
+        self._put = put
+
+    def put_nowait(self, event: dict) -> None:
+        if event["type"] == "websocket.receive":
+            self._protocol._unread += 1
+        self._put(event)
 
     def empty(self) -> bool:
         return True

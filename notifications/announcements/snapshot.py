@@ -140,7 +140,8 @@ def _bump() -> None:
     _kept = None
     try:
         # A new random value, not a count: a Redis that restarted empty cannot bring an old one back.
-        redis_client.client().set(_version_key(), uuid.uuid4().hex)
+        key = _version_key()  # on the shard the connects read it from (run_script picks by key)
+        get_channel_layer().blocking_client(key).set(key, uuid.uuid4().hex)
     except RedisError as error:
         logger.warning(
             "Announcements changed but the hub's Redis could not be told; new connections may miss the "

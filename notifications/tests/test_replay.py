@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -150,3 +151,53 @@ async def test_since_beyond_any_stream_gets_a_reset_not_a_crash(live_hub: Any) -
         await hub.subscribe("chat.far", since="9999999999999999999-0")
         assert await hub.next_frame() == {"type": "reset", "topic": "chat.far"}
         assert (await hub.ping())["type"] == "pong"
+
+
+class _Collect:
+    """A transport that keeps the frames a session sends."""
+
+    wants_cursor = False
+    batches = False
+
+    def __init__(self) -> None:
+        self.frames: list[dict] = []
+
+    async def send(self, text: str, cursor: str | None = None) -> None:
+        self.frames.append(json.loads(text))
+
+    async def close(self, code: int) -> None:
+        self.frames.append({"type": "closed", "code": code})
+
+
+async def test_a_retained_topic_sends_what_came_after_the_position_not_only_the_latest() -> None:
+    """Two events published between subscribed's position and the retained read both arrive, in order."""
+    from channels.layers import get_channel_layer
+
+    from notifications import groups
+    from notifications.session import HubSession
+
+    topic = "job.retained-test"
+    position = await publish.ato_topic(topic, "state", "at the position")
+    await publish.ato_topic(topic, "state", "after, first")
+    await publish.ato_topic(topic, "state", "after, second")
+    transport = _Collect()
+    session = HubSession(get_channel_layer(), "test.retained", None, transport, None)
+    await session._replay_retained(topic, groups.topic_group(topic), position)
+    assert [frame["data"] for frame in transport.frames] == ["after, first", "after, second"]
+
+
+async def test_a_retained_topic_keeping_one_event_sends_the_latest_without_a_reset() -> None:
+    """A dashboard (history 1) updated after the position: the latest state, and no reset."""
+    from channels.layers import get_channel_layer
+
+    from notifications import groups
+    from notifications.session import HubSession
+
+    topic = "dashboard.retained-test"
+    position = await publish.ato_topic(topic, "state", "at the position")
+    await publish.ato_topic(topic, "state", "after, first")
+    await publish.ato_topic(topic, "state", "after, second")
+    transport = _Collect()
+    session = HubSession(get_channel_layer(), "test.retained-one", None, transport, None)
+    await session._replay_retained(topic, groups.topic_group(topic), position)
+    assert [(frame["type"], frame.get("data")) for frame in transport.frames] == [("event", "after, second")]

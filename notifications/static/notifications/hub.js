@@ -323,7 +323,10 @@
         if (link === this._probe) this._promote(link);
         if (link !== this._link) return;
         // Asked for with ?batch=1: a message may carry several frames, one per line.
-        for (const text of message.data.split("\n")) this._receive(link, text);
+        for (const text of message.data.split("\n")) {
+          if (link !== this._link) break;  // closed by a handler of an earlier frame of this batch
+          this._receive(link, text);
+        }
       };
       socket.onclose = (close) => this._linkClosed(link, close.code, close.reason);
       return link;
