@@ -24,14 +24,20 @@ def event(n: int) -> dict:
     return {"type": "hub.event", "topic": "chat.batched", "event": "said", "data": n, "id": f"9000000000000-{n}"}
 
 
-async def test_queued_events_go_out_in_one_message() -> None:
-    """Three events queued behind each other reach a batch=1 client as one message of three frames, in order."""
-    communicator, _hello = await open_socket("/ws/?batch=1")
+async def subscribed_with_three_queued_events(path: str) -> Any:
+    """Open a socket at ``path``, subscribe it, and queue three events for it before it can take any."""
+    communicator, _hello = await open_socket(path)
     await ask(communicator, {"type": "subscribe", "topic": "chat.batched"})
     layer = get_channel_layer()._get_layer()
     (inbox,) = [name for name, queue in layer.channels.items() if queue.inbox]
     for n in range(3):
         layer.deliver(inbox, event(n))  # no await between: all three wait in the queue together
+    return communicator
+
+
+async def test_queued_events_go_out_in_one_message() -> None:
+    """Three events queued behind each other reach a batch=1 client as one message of three frames, in order."""
+    communicator = await subscribed_with_three_queued_events("/ws/?batch=1")
     frames = frames_of(await communicator.receive_from(timeout=5))
     assert [(f["type"], f["data"]) for f in frames] == [("event", 0), ("event", 1), ("event", 2)]
     await communicator.disconnect()
@@ -39,12 +45,7 @@ async def test_queued_events_go_out_in_one_message() -> None:
 
 async def test_without_batch_each_event_is_its_own_message() -> None:
     """A client that did not ask for batches gets one frame per message, as before."""
-    communicator, _hello = await open_socket("/ws/")
-    await ask(communicator, {"type": "subscribe", "topic": "chat.batched"})
-    layer = get_channel_layer()._get_layer()
-    (inbox,) = [name for name, queue in layer.channels.items() if queue.inbox]
-    for n in range(3):
-        layer.deliver(inbox, event(n))
+    communicator = await subscribed_with_three_queued_events("/ws/")
     for n in range(3):
         assert json.loads(await communicator.receive_from(timeout=5))["data"] == n
     await communicator.disconnect()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,18 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from notifications.embedded_redis import EmbeddedRedis
 from notifications.layers import OVERFLOW_TYPE, RESYNC_TYPE, History, HubChannelLayer
 from notifications.queues import ChannelQueue
+
+
+@pytest.fixture
+async def layer(tmp_path: Path) -> AsyncIterator[HubChannelLayer]:
+    """A hub channel layer on a private Redis, flushed and stopped afterwards."""
+    redis = EmbeddedRedis(tmp_path / "redis")
+    hub_layer = HubChannelLayer(hosts=[redis.start()], prefix="t")
+    try:
+        yield hub_layer
+    finally:
+        await hub_layer.flush()
+        redis.stop()
 
 
 async def test_overflow_keeps_the_connections_own_websocket_events(tmp_path: Path) -> None:
@@ -191,67 +204,41 @@ async def test_inboxes_share_one_pattern_subscription_and_hear_sends_from_other_
         redis.stop()
 
 
-async def test_more_concurrent_scripts_than_the_redis_pool_holds_all_complete(tmp_path: Path) -> None:
+async def test_more_concurrent_scripts_than_the_redis_pool_holds_all_complete(layer: HubChannelLayer) -> None:
     """300 connections reading positions at once (redis-py's pool holds 100) all get their answer."""
-    redis = EmbeddedRedis(tmp_path / "redis")
-    layer = HubChannelLayer(hosts=[redis.start()], prefix="t")
-    try:
-        loop_layer = layer._get_layer()
-        answers = await asyncio.gather(*(loop_layer.read_positions([f"g{n}"]) for n in range(300)))
-        assert answers == [{f"g{n}": "0-0"} for n in range(300)]
-    finally:
-        await layer.flush()
-        redis.stop()
+    loop_layer = layer._get_layer()
+    answers = await asyncio.gather(*(loop_layer.read_positions([f"g{n}"]) for n in range(300)))
+    assert answers == [{f"g{n}": "0-0"} for n in range(300)]
 
 
-async def test_concurrent_replays_of_a_stream_share_one_read(tmp_path: Path) -> None:
+async def test_concurrent_replays_of_a_stream_share_one_read(layer: HubChannelLayer) -> None:
     """50 replays asked at once, from 10 positions, cost one script run; each gets exactly its events."""
-    redis = EmbeddedRedis(tmp_path / "redis")
-    layer = HubChannelLayer(hosts=[redis.start()], prefix="t")
-    try:
-        ids = [
-            await layer.group_send("room", {"type": "hub.event", "n": n}, history=History(100, 60)) for n in range(10)
-        ]
-        client = layer._get_layer()._shards[0]._redis
-        before = (await client.info("commandstats")).get("cmdstat_evalsha", {}).get("calls", 0)
-        sinces = [ids[n % 10] for n in range(50)]
-        answers = await asyncio.gather(*(layer.read_history("room", since) for since in sinces))
-        after = (await client.info("commandstats")).get("cmdstat_evalsha", {}).get("calls", 0)
-        assert after - before <= 2  # the first caller's read, and one for all who asked meanwhile
-        for since, (complete, events) in zip(sinces, answers, strict=True):
-            assert complete and [event["n"] for event in events] == list(range(ids.index(since) + 1, 10))
-        latest = {id(events[-1]) for complete, events in answers if events}
-        assert len(latest) <= 2  # the same decoded event, handed to every caller of a read
-    finally:
-        await layer.flush()
-        redis.stop()
+    ids = [await layer.group_send("room", {"type": "hub.event", "n": n}, history=History(100, 60)) for n in range(10)]
+    client = layer._get_layer()._shards[0]._redis
+    before = (await client.info("commandstats")).get("cmdstat_evalsha", {}).get("calls", 0)
+    sinces = [ids[n % 10] for n in range(50)]
+    answers = await asyncio.gather(*(layer.read_history("room", since) for since in sinces))
+    after = (await client.info("commandstats")).get("cmdstat_evalsha", {}).get("calls", 0)
+    assert after - before <= 2  # the first caller's read, and one for all who asked meanwhile
+    for since, (complete, events) in zip(sinces, answers, strict=True):
+        assert complete and [event["n"] for event in events] == list(range(ids.index(since) + 1, 10))
+    latest = {id(events[-1]) for complete, events in answers if events}
+    assert len(latest) <= 2  # the same decoded event, handed to every caller of a read
 
 
-async def test_a_shared_read_still_tells_each_position_whether_it_is_complete(tmp_path: Path) -> None:
+async def test_a_shared_read_still_tells_each_position_whether_it_is_complete(layer: HubChannelLayer) -> None:
     """Read together, a trimmed-away position gets a reset (everything kept) while a kept one gets its tail."""
-    redis = EmbeddedRedis(tmp_path / "redis")
-    layer = HubChannelLayer(hosts=[redis.start()], prefix="t")
-    try:
-        ids = [await layer.group_send("room", {"type": "hub.event", "n": n}, history=History(5, 60)) for n in range(8)]
-        (old, old_events), (kept, kept_events) = await asyncio.gather(
-            layer.read_history("room", ids[0]), layer.read_history("room", ids[5])
-        )
-        assert not old and [event["n"] for event in old_events] == [3, 4, 5, 6, 7]
-        assert kept and [event["n"] for event in kept_events] == [6, 7]
-    finally:
-        await layer.flush()
-        redis.stop()
+    ids = [await layer.group_send("room", {"type": "hub.event", "n": n}, history=History(5, 60)) for n in range(8)]
+    (old, old_events), (kept, kept_events) = await asyncio.gather(
+        layer.read_history("room", ids[0]), layer.read_history("room", ids[5])
+    )
+    assert not old and [event["n"] for event in old_events] == [3, 4, 5, 6, 7]
+    assert kept and [event["n"] for event in kept_events] == [6, 7]
 
 
-async def test_scripts_run_in_the_order_they_were_called_unless_told_otherwise(tmp_path: Path) -> None:
+async def test_scripts_run_in_the_order_they_were_called_unless_told_otherwise(layer: HubChannelLayer) -> None:
     """200 ordered scripts called at once reach Redis in call order (presence's writes depend on it)."""
-    redis = EmbeddedRedis(tmp_path / "redis")
-    layer = HubChannelLayer(hosts=[redis.start()], prefix="t")
-    try:
-        push = "return redis.call('RPUSH', KEYS[1], ARGV[1])"
-        await asyncio.gather(*(layer.run_script("order", push, ["order"], [n]) for n in range(200)))
-        client = layer._get_layer()._shards[0]._redis
-        assert [int(item) for item in await client.lrange("order", 0, -1)] == list(range(200))
-    finally:
-        await layer.flush()
-        redis.stop()
+    push = "return redis.call('RPUSH', KEYS[1], ARGV[1])"
+    await asyncio.gather(*(layer.run_script("order", push, ["order"], [n]) for n in range(200)))
+    client = layer._get_layer()._shards[0]._redis
+    assert [int(item) for item in await client.lrange("order", 0, -1)] == list(range(200))

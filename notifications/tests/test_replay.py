@@ -169,35 +169,24 @@ class _Collect:
         self.frames.append({"type": "closed", "code": code})
 
 
-async def test_a_retained_topic_sends_what_came_after_the_position_not_only_the_latest() -> None:
-    """Two events published between subscribed's position and the retained read both arrive, in order."""
+@pytest.mark.parametrize(
+    ("topic", "expected"),
+    [
+        ("job.retained-test", [("event", "after, first"), ("event", "after, second")]),  # keeps 50: each, in order
+        ("dashboard.retained-test", [("event", "after, second")]),  # keeps 1: the latest state, no reset
+    ],
+)
+async def test_a_retained_topic_sends_what_came_after_the_position(topic: str, expected: list) -> None:
+    """Events published between subscribed's position and the retained read are not skipped."""
     from channels.layers import get_channel_layer
 
     from notifications import groups
     from notifications.session import HubSession
 
-    topic = "job.retained-test"
     position = await publish.ato_topic(topic, "state", "at the position")
     await publish.ato_topic(topic, "state", "after, first")
     await publish.ato_topic(topic, "state", "after, second")
     transport = _Collect()
     session = HubSession(get_channel_layer(), "test.retained", None, transport, None)
     await session._replay_retained(topic, groups.topic_group(topic), position)
-    assert [frame["data"] for frame in transport.frames] == ["after, first", "after, second"]
-
-
-async def test_a_retained_topic_keeping_one_event_sends_the_latest_without_a_reset() -> None:
-    """A dashboard (history 1) updated after the position: the latest state, and no reset."""
-    from channels.layers import get_channel_layer
-
-    from notifications import groups
-    from notifications.session import HubSession
-
-    topic = "dashboard.retained-test"
-    position = await publish.ato_topic(topic, "state", "at the position")
-    await publish.ato_topic(topic, "state", "after, first")
-    await publish.ato_topic(topic, "state", "after, second")
-    transport = _Collect()
-    session = HubSession(get_channel_layer(), "test.retained-one", None, transport, None)
-    await session._replay_retained(topic, groups.topic_group(topic), position)
-    assert [(frame["type"], frame.get("data")) for frame in transport.frames] == [("event", "after, second")]
+    assert [(frame["type"], frame.get("data")) for frame in transport.frames] == expected
