@@ -169,7 +169,9 @@ async def test_a_killed_process_members_leave_within_the_timeout(
         victim.wait()
         gone = set()
         while len(gone) < 2:
-            frame = await watcher.next(lambda frame: frame["type"] in PRESENCE_FRAMES, timeout=TIMEOUT + 1)
+            # Bob's and Carol's frames: under load a late, redundant "join" of Alice (already in
+            # the view) can still be on its way from before the kill; it says nothing of them.
+            frame = await watcher.next(lambda frame: _about(frame, "bob", "carol"), timeout=TIMEOUT + 1)
             assert frame["type"] == "leave", frame
             gone.add(frame["member"]["username"])
         elapsed = time.monotonic() - killed
@@ -224,3 +226,8 @@ async def test_the_python_client_keeps_presence(
             while usernames(client.presence(topic)) != ["fay"]:
                 await client.next_frame()
     assert changes[0] == "presence" and changes[-1] == "leave"
+
+
+def _about(frame: dict, *usernames: str) -> bool:
+    """Tell whether ``frame`` is a presence change of one of ``usernames``."""
+    return frame["type"] in PRESENCE_FRAMES and (frame.get("member") or {}).get("username") in usernames
