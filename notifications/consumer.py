@@ -134,10 +134,11 @@ class HubConsumer(AsyncWebsocketConsumer):
             self.scope.get("hub_token"),
             address,
         )
-        self.batches = _query(self.scope).get("batch") == ["1"]
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
+        self.batches = query.get("batch") == ["1"]
         # A client that offered hub.v1 (a token in the subprotocols) must get it back, or browsers drop the socket.
         await self.accept(SUBPROTOCOL if SUBPROTOCOL in (self.scope.get("subprotocols") or ()) else None)
-        await self.session.open(_resume(self.scope, self.session.user_id))
+        await self.session.open(_resume(query, self.session.user_id))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Hand a client frame to the session; then the server may read the next one."""
@@ -200,13 +201,8 @@ def _is_event(message: dict | None) -> bool:
     return message is not None and message.get("type") == groups.EVENT_TYPE
 
 
-def _query(scope: dict) -> dict[str, list[str]]:
-    return parse_qs(scope.get("query_string", b"").decode("latin1"))
-
-
-def _resume(scope: dict, user_id: int | None) -> dict[str, str]:
+def _resume(query: dict[str, list[str]], user_id: int | None) -> dict[str, str]:
     """Return the positions the client hands back on connect: ``?positions=CURSOR``, or ``?since=ID`` (user stream)."""
-    query = _query(scope)
     resume = protocol.decode_cursor(query.get("positions", [""])[0])
     since = query.get("since", [""])[0]
     if user_id is not None and protocol.is_event_id(since):

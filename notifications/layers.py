@@ -57,6 +57,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
+from notifications import protocol
 from notifications.batching import Batch
 from notifications.queues import ChannelQueue
 
@@ -310,12 +311,6 @@ def _entry_event(entry: list) -> dict:
     return _stored_event(event_id, dict(zip(fields[::2], fields[1::2], strict=True))[b"m"])
 
 
-def _sequence(event_id: str) -> tuple[int, int]:
-    """Return a stream id as a tuple that orders as the ids do."""
-    ms, _, n = event_id.partition("-")
-    return int(ms), int(n)
-
-
 def _untag_bytes(obj: dict) -> Any:
     """``json.loads`` hook: return the bytes a ``{"__bytes__": "<base64>"}`` object stands for."""
     if len(obj) == 1 and isinstance(value := obj.get(_BYTES_KEY), str):
@@ -467,7 +462,7 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         answers: dict[tuple[str, str], tuple[bool, list[dict]] | RedisError] = {}
 
         async def read(group: str, positions: set[str]) -> None:
-            ordered = sorted(positions, key=_sequence)
+            ordered = sorted(positions, key=protocol.sequence)
             stream = _history_key(self.prefix, group)
             shard = self._get_shard(self._get_group_channel_name(group))
             keys, args = [stream, _meta_key(stream)], [ordered[0], *ordered]
@@ -477,10 +472,10 @@ class HubLoopLayer(RedisPubSubLoopLayer):
                 answers.update({(group, since): error for since in ordered})
                 return
             events = [_entry_event(entry) for entry in entries]
-            sequences = [_sequence(event["id"]) for event in events]
+            sequences = [protocol.sequence(event["id"]) for event in events]
             for since, whole in zip(ordered, flags, strict=True):
                 if whole:
-                    answers[(group, since)] = (True, events[bisect.bisect_right(sequences, _sequence(since)) :])
+                    answers[(group, since)] = (True, events[bisect.bisect_right(sequences, protocol.sequence(since)) :])
                 else:
                     answers[(group, since)] = (False, list(events))
 

@@ -455,17 +455,14 @@ class HubSession:
         try:
             complete, events = await self.layer.read_history(group, since)
         except RedisError as error:
-            logger.warning("Could not read the history of %s: %s", stream, error)
-            await self.send_frame({"type": "reset", "topic": stream})
+            await self._history_unreadable(stream, error)
             return
         if not complete:
             self.last_sent.pop(stream, None)
             await self.send_frame({"type": "reset", "topic": stream})
         elif since is not None:
             self._advance(stream, since)
-        for event in events:
-            event["_replayed"] = True  # metrics: counted as replayed, not as publish-to-delivery latency
-        await self.hub_events(events)
+        await self._send_replayed(events)
 
     async def _replay_retained(self, stream: str, group: str, position: str) -> None:
         """Send a retained topic's latest event; if it came after ``position``, every event kept after that.
@@ -482,12 +479,20 @@ class HubSession:
                 if complete:
                     events = after
         except RedisError as error:
-            logger.warning("Could not read the history of %s: %s", stream, error)
-            await self.send_frame({"type": "reset", "topic": stream})
+            await self._history_unreadable(stream, error)
             return
+        await self._send_replayed(events)
+
+    async def _send_replayed(self, events: list[dict]) -> None:
+        """Relay events read from history (counted as replayed, not as publish-to-delivery latency)."""
         for event in events:
             event["_replayed"] = True
         await self.hub_events(events)
+
+    async def _history_unreadable(self, stream: str, error: RedisError) -> None:
+        """Say ``reset`` for a stream whose history could not be read."""
+        logger.warning("Could not read the history of %s: %s", stream, error)
+        await self.send_frame({"type": "reset", "topic": stream})
 
     async def _authorized(self, name: Any, ref: Any, publishing: bool = False) -> registry.Topic | None:
         """Return the declared topic if this session may use it; else answer an error and return None."""
