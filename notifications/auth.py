@@ -24,11 +24,11 @@ from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import prefetch_related_objects
 from django.http import parse_cookie
 
 from notifications import tokens
 from notifications.exceptions import InvalidToken
+from notifications.user_groups import load_group_ids
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def _session_user(scope: dict) -> Any:
     """Return the session's user as Channels' ``get_user`` finds it, with its groups loaded, in one thread hop."""
     user = get_user.func(scope)  # get_user's own code, in this thread: the auth hash check included
     if user.is_authenticated:
-        prefetch_related_objects([user], "groups")  # for the standing streams: no second hop
+        load_group_ids([user])  # for the standing streams: no second hop
     return user
 
 
@@ -80,20 +80,6 @@ def token_of(scope: dict) -> str | None:
             return offered[len(_TOKEN_PROTOCOL) :].replace(".", ":")
     found = parse_qs(scope.get("query_string", b"").decode("latin1")).get("token")
     return found[0] if found else None
-
-
-def known_group_ids(user: Any) -> list[int] | None:
-    """Return the pks of ``user``'s Django groups if they were loaded with it (on connect), else None."""
-    prefetched = getattr(user, "_prefetched_objects_cache", {})
-    if "groups" not in prefetched:
-        return None
-    return [group.pk for group in prefetched["groups"]]
-
-
-def group_ids(user: Any) -> list[int]:
-    """Return the pks of ``user``'s Django groups: as loaded with it if they were, else from a query."""
-    known = known_group_ids(user)
-    return known if known is not None else list(user.groups.values_list("pk", flat=True))
 
 
 def _cookies(scope: dict) -> dict[str, str]:

@@ -22,9 +22,9 @@ from django.contrib.auth import get_user_model
 from redis.exceptions import RedisError
 
 from notifications import groups, limits, metrics, presence, protocol, publish, registry, tokens
-from notifications.auth import group_ids, known_group_ids
 from notifications.conf import hub_settings
 from notifications.exceptions import EventTooLarge, FrameRefused, HubUnavailable, InvalidTopic, PublishError
+from notifications.user_groups import group_ids, known_group_ids
 
 __all__ = ["HubSession", "Transport"]
 

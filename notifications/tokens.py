@@ -19,6 +19,7 @@ from notifications import redis_client
 from notifications.batching import Batch
 from notifications.conf import hub_settings
 from notifications.exceptions import InvalidToken
+from notifications.user_groups import load_group_ids
 
 __all__ = ["Grant", "aread", "mint", "read", "revoke", "revoked_since", "user_for"]
 
@@ -48,7 +49,7 @@ def read(token: str) -> Grant:
 async def aread(token: str) -> Grant:
     """Return what ``token`` grants, as :func:`read` does; the connects of the same moment share one read.
 
-    The user comes with its groups loaded (``notifications.auth.known_group_ids``).
+    The user comes with its groups loaded (``notifications.user_groups.known_group_ids``).
     """
     claims = _claims(token)
     user, revoked = await _users.get(claims["u"])
@@ -80,8 +81,8 @@ def _grant(claims: dict[str, Any], user: Any, revoked: float) -> Grant:
 
 def _read_users(user_ids: list[int]) -> dict[int, tuple[Any, float]]:
     """Return user id -> (the active user with its groups, or None; when its tokens were revoked)."""
-    found = get_user_model()._default_manager.filter(pk__in=user_ids, is_active=True).prefetch_related("groups")
-    users = {user.pk: user for user in found}
+    users = {user.pk: user for user in get_user_model()._default_manager.filter(pk__in=user_ids, is_active=True)}
+    load_group_ids(users.values())
     revoked = redis_client.client().mget([_revoked_key(user_id) for user_id in user_ids])
     return {
         user_id: (users.get(user_id), float(raw) if raw else 0.0)

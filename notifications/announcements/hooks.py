@@ -13,7 +13,7 @@ from channels.db import database_sync_to_async
 from django.db import DatabaseError
 
 from notifications.announcements import snapshot
-from notifications.auth import group_ids, known_group_ids
+from notifications.user_groups import group_ids, known_group_ids
 
 logger = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from asgiref.sync import async_to_sync
 from django.test import Client, override_settings
 
 from notifications import tokens
-from notifications.auth import known_group_ids
 from notifications.exceptions import InvalidToken
+from notifications.user_groups import known_group_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -41,10 +41,14 @@ def test_connects_at_once_share_one_read_and_revoked_tokens_are_still_refused(
     django_user_model: Any, django_assert_num_queries: Any
 ) -> None:
     """Ten token connects at once cost one user query and one groups query; a revoked token is refused."""
+    from django.contrib.auth.models import Group
+
     users = [django_user_model.objects.create_user("user0", password="x")]
     minted = [tokens.mint(users[0])]
     users += [django_user_model.objects.create_user(f"user{n}", password="x") for n in range(1, 10)]
     minted += [tokens.mint(user) for user in users[1:]]
+    staff, editors = Group.objects.create(name="staff"), Group.objects.create(name="editors")
+    users[2].groups.add(staff, editors)
     tokens.revoke(users[0])  # well after its token was minted (a token's time is rounded to the millisecond)
 
     async def connect_all() -> list[Any]:
@@ -55,6 +59,7 @@ def test_connects_at_once_share_one_read_and_revoked_tokens_are_still_refused(
     assert isinstance(grants[0], InvalidToken) and "revoked" in str(grants[0])
     assert [grant.user for grant in grants[1:]] == users[1:]
     assert known_group_ids(grants[1].user) == []
+    assert sorted(known_group_ids(grants[2].user) or []) == sorted([staff.pk, editors.pk])
 
 
 def test_token_view_needs_a_login(django_user_model: Any) -> None:
