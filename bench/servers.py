@@ -221,10 +221,10 @@ def _cell(value: object) -> str:
 
 
 async def start_profiler(pid: int, output: Path) -> subprocess.Popen:
-    """Start py-spy (250 Hz, raw format) on process ``pid``; return once it has had a second to attach."""
+    """Start py-spy (250 Hz, raw format, only the thread holding the GIL) on process ``pid``; return once it has had a second to attach."""
     spy = subprocess.Popen(
         [str(Path(PY).parent / "py-spy"), "record", "--pid", str(pid), "--format", "raw", "--rate", "250",
-         "--output", str(output), "--nonblocking"],
+         "--output", str(output), "--nonblocking", "--gil"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     await asyncio.sleep(1)  # py-spy attaches
