@@ -566,32 +566,26 @@ class _HubShard(RedisSingleShardConnection):
         self._scripts: dict[str, Any] = {}
         self._script_slots = asyncio.Semaphore(_SCRIPTS_AT_ONCE)
         self._resubscribed = 0
+        self._joining: dict[str, bool] = {}  # channel -> is a pattern: the next SUBSCRIBE's
+        self._leaving: set[str] = set()  # the next UNSUBSCRIBE's
+        self._sender: asyncio.Task[None] | None = None
         self._subscribing = asyncio.Event()  # wakes the receiver once there is something to read
         # Reads block until a message comes; with health checks configured, they wake to send them.
         self._read_timeout = host.get("health_check_interval") or None
 
     async def subscribe(self, channel: str, pattern: bool = False) -> None:
-        """Subscribe to ``channel`` (a glob-style pattern with ``pattern``) and wait until Redis confirms it."""
-        async with self._lock:
-            waiter = self._confirmations.get(channel)
-            if waiter is None and channel not in self._subscribed_to:
-                self._ensure_redis()
-                self._ensure_receiver()
-                waiter = asyncio.get_running_loop().create_future()
-                self._confirmations[channel] = waiter
-                try:
-                    if pattern:
-                        await self._pubsub.psubscribe(channel)
-                    else:
-                        await self._pubsub.subscribe(channel)
-                except BaseException as error:
-                    # Not left pending: the next group_add must send SUBSCRIBE again.
-                    del self._confirmations[channel]
-                    waiter.set_exception(error)
-                    waiter.exception()  # retrieved: no "never retrieved" warning
-                    raise
-                self._subscribed_to.add(channel)
-                self._subscribing.set()
+        """Subscribe to ``channel`` (a glob-style pattern with ``pattern``) and wait until Redis confirms it.
+
+        The subscriptions asked for in the same moment go out as one ``SUBSCRIBE`` (see
+        :meth:`_send_subscriptions`); an ``UNSUBSCRIBE`` of the channel not sent yet is
+        called off instead, and the subscription simply stays.
+        """
+        self._leaving.discard(channel)
+        waiter = self._confirmations.get(channel)
+        if waiter is None and channel not in self._subscribed_to:
+            waiter = self._confirmations[channel] = asyncio.get_running_loop().create_future()
+            self._joining[channel] = pattern
+            self._start_sending()
         if waiter is not None:
             try:
                 # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
@@ -601,6 +595,62 @@ class _HubShard(RedisSingleShardConnection):
             finally:
                 if self._confirmations.get(channel) is waiter and waiter.done():
                     del self._confirmations[channel]
+
+    async def unsubscribe(self, channel: str) -> None:
+        """Stop listening to ``channel``: sent with the other subscription changes of the moment."""
+        if channel in self._subscribed_to or channel in self._joining:
+            self._leaving.add(channel)
+            self._start_sending()
+
+    async def flush(self) -> None:
+        """Forget the subscriptions not sent yet, then close the connections (upstream's flush)."""
+        self._joining.clear()
+        self._leaving.clear()
+        await super().flush()
+
+    def _start_sending(self) -> None:
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.get_running_loop().create_task(self._send_subscriptions())
+
+    async def _send_subscriptions(self) -> None:
+        """Send what was asked for since the last send, one command per kind, until nothing waits.
+
+        A reconnect storm asks for thousands of user groups at once: one ``SUBSCRIBE`` for
+        all that came meanwhile costs one command, not one round trip each, and the
+        confirmations still come one per channel (``_dispatch``). Subscriptions go before
+        unsubscriptions: a channel asked for and let go in the same moment ends unsubscribed.
+        """
+        async with self._lock:
+            while self._joining or self._leaving:
+                joining, self._joining = self._joining, {}
+                leaving, self._leaving = self._leaving, set()
+                # Before the awaits: a subscribe meanwhile to a channel on its way out sends SUBSCRIBE again.
+                self._subscribed_to.update(joining)
+                self._subscribed_to -= leaving
+                try:
+                    self._ensure_redis()
+                    self._ensure_receiver()
+                    channels = [channel for channel, pattern in joining.items() if not pattern]
+                    patterns = [channel for channel, pattern in joining.items() if pattern]
+                    if channels:
+                        await self._pubsub.subscribe(*channels)
+                    if patterns:
+                        await self._pubsub.psubscribe(*patterns)
+                    if leaving:
+                        await self._pubsub.unsubscribe(*leaving)
+                except (RedisError, OSError) as error:
+                    # Not kept as subscribed: the next group_add of each sends SUBSCRIBE again.
+                    self._subscribed_to -= joining.keys()
+                    for channel in joining:
+                        waiter = self._confirmations.pop(channel, None)
+                        if waiter is not None and not waiter.done():
+                            waiter.set_exception(error)
+                            waiter.exception()  # retrieved: no "never retrieved" warning
+                    if leaving:
+                        logger.warning("Could not unsubscribe %d channels: %s", len(leaving), error)
+                    continue
+                if joining:
+                    self._subscribing.set()
 
     async def read_history(self, stream: str, since: str) -> list:
         """Run the history script (see ``_READ_HISTORY``)."""

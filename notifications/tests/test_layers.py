@@ -242,3 +242,39 @@ async def test_scripts_run_in_the_order_they_were_called_unless_told_otherwise(l
     await asyncio.gather(*(layer.run_script("order", push, ["order"], [n]) for n in range(200)))
     client = layer._get_layer()._shards[0]._redis
     assert [int(item) for item in await client.lrange("order", 0, -1)] == list(range(200))
+
+
+async def _calls(client: Any, command: str) -> int:
+    return int((await client.info("commandstats")).get(f"cmdstat_{command}", {}).get("calls", 0))
+
+
+async def test_group_adds_of_the_same_moment_share_one_subscribe(layer: HubChannelLayer) -> None:
+    """200 connections joining their own groups at once cost a few SUBSCRIBEs; each group still hears its sends."""
+    inboxes = [await layer.new_inbox() for _ in range(200)]
+    client = layer._get_layer()._shards[0]._redis
+    before = await _calls(client, "subscribe")
+    await asyncio.gather(*(layer.group_add(f"user{n}", channel) for n, (channel, _queue) in enumerate(inboxes)))
+    assert await _calls(client, "subscribe") - before <= 3  # one for the first, one for all who asked meanwhile
+    assert len(await client.pubsub_channels()) == 200
+    await asyncio.gather(*(layer.group_send(f"user{n}", {"type": "x", "n": n}) for n in range(200)))
+    async with asyncio.timeout(5):
+        assert [(await queue.get())["n"] for _channel, queue in inboxes] == list(range(200))
+
+
+async def test_a_group_left_and_joined_in_the_same_moment_ends_as_last_asked(layer: HubChannelLayer) -> None:
+    """Join-then-leave ends unsubscribed; leave-then-join keeps the subscription without an UNSUBSCRIBE."""
+    (first, _), (second, queue) = await layer.new_inbox(), await layer.new_inbox()
+    client = layer._get_layer()._shards[0]._redis
+    unsubscribes = await _calls(client, "unsubscribe")
+    await asyncio.gather(layer.group_add("brief", first), layer.group_discard("brief", first))
+    await layer.group_add("stays", second)
+    await asyncio.gather(layer.group_discard("stays", second), layer.group_add("stays", second))
+    await layer.group_add("later", second)  # sent after the moment above: Redis has seen it all
+    assert sorted(channel.decode() for channel in await client.pubsub_channels()) == [
+        "t__group__later",
+        "t__group__stays",
+    ]
+    assert await _calls(client, "unsubscribe") == unsubscribes + 1  # only "brief"'s
+    await layer.group_send("stays", {"type": "x"})
+    async with asyncio.timeout(5):
+        assert (await queue.get())["type"] == "x"
