@@ -50,18 +50,28 @@ class Batch(Generic[K, V]):
 
     async def get(self, key: K) -> V:
         """Return ``read``'s value for ``key``; raise what ``read`` raised (KeyError if it left the key out)."""
+        return (await self._ask((key,)))[key]
+
+    async def get_many(self, keys: Iterable[K]) -> dict[K, V]:
+        """Return ``read``'s value for each of ``keys``, all from one read; raise as :meth:`get` does."""
+        keys = list(keys)
+        found = await self._ask(keys)
+        return {key: found[key] for key in keys}
+
+    async def _ask(self, keys: Iterable[K]) -> dict[K, V]:
+        """Add ``keys`` to the next read; return that read's answer."""
         loop = asyncio.get_running_loop()
         pending = self._loops.get(loop)
         if pending is None:
             pending = self._loops[loop] = _Pending()
         if pending.answer is None:
             pending.answer = loop.create_future()
-        pending.keys.add(key)
+        pending.keys.update(keys)
         answer = pending.answer
         if pending.reader is None or pending.reader.done():
             pending.reader = loop.create_task(self._read_pending(pending))
         # Shielded: a caller that gives up does not cancel the answer the others wait for.
-        return (await asyncio.shield(answer))[key]
+        return cast(dict[K, V], await asyncio.shield(answer))
 
     async def _read_pending(self, pending: _Pending) -> None:
         """Read what was asked, then what was asked meanwhile, until nothing waits."""

@@ -67,6 +67,7 @@ OVERFLOW_TYPE = "hub.overflow"
 RESYNC_TYPE = "hub.resync"
 _CONFIRM_TIMEOUT = 5.0
 _SCRIPTS_AT_ONCE = 32  # Lua scripts in flight per shard and event loop (each holds a pooled connection)
+_POSITIONS_AT_ONCE = 500  # streams per positions script: Redis stays free for others between them
 _SYNC_TIMEOUT = 10.0  # seconds a sync publish waits for Redis, unless the hosts entry says otherwise
 _BYTES_KEY = "__bytes__"
 _BYTES_MARK = b'{"__bytes__":"'  # how _encode starts a tagged bytes value; absent, no object_hook
@@ -380,6 +381,7 @@ class HubLoopLayer(RedisPubSubLoopLayer):
     def __init__(self, hosts: Any = None, **kwargs: Any):
         super().__init__(hosts, **kwargs)
         self._shards = [_HubShard(host, self) for host in decode_hosts(hosts)]
+        self._positions: Batch[str, str] = Batch(self._read_positions)
         self._histories: Batch[tuple[str, str], tuple[bool, list[dict]] | RedisError] = Batch(self._read_histories)
         # Inbox channels share this prefix: one pattern subscription per shard serves them all.
         self._inbox_prefix = f"{self.prefix}specific.{uuid.uuid4().hex[:12]}!"
@@ -493,17 +495,32 @@ class HubLoopLayer(RedisPubSubLoopLayer):
     async def read_positions(self, groups: list[str]) -> dict[str, str]:
         """Return each group's position: the id of its latest event, or "0-0" if it never had one.
 
-        One script call per Redis shard; a replay from a position is exact (see ``_POSITIONS``).
+        The positions asked for while one read runs share the next: one script per shard
+        (and per ``_POSITIONS_AT_ONCE`` streams) for a crowd of connects, each read started
+        after its callers asked, so after their ``group_add``. A replay from a position is
+        exact (see ``_POSITIONS``).
         """
+        return await self._positions.get_many(groups)
+
+    async def _read_positions(self, groups: list[str]) -> dict[str, str]:
         by_shard: dict[Any, list[str]] = {}
         for group in groups:
             by_shard.setdefault(self._get_shard(self._get_group_channel_name(group)), []).append(group)
         positions: dict[str, str] = {}
-        for shard, members in by_shard.items():
+
+        async def read(shard: _HubShard, members: list[str]) -> None:
             streams = [_history_key(self.prefix, group) for group in members]
             keys = [key for stream in streams for key in (stream, _meta_key(stream))]
             found = await shard.run(_POSITIONS, keys, [_META_TTL], ordered=False)
             positions.update(zip(members, (_event_id(position) for position in found), strict=True))
+
+        await asyncio.gather(
+            *(
+                read(shard, members[start : start + _POSITIONS_AT_ONCE])
+                for shard, members in by_shard.items()
+                for start in range(0, len(members), _POSITIONS_AT_ONCE)
+            )
+        )
         return positions
 
     def resync(self) -> None:

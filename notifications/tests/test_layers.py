@@ -278,3 +278,13 @@ async def test_a_group_left_and_joined_in_the_same_moment_ends_as_last_asked(lay
     await layer.group_send("stays", {"type": "x"})
     async with asyncio.timeout(5):
         assert (await queue.get())["type"] == "x"
+
+
+async def test_positions_asked_at_once_share_one_read(layer: HubChannelLayer) -> None:
+    """100 connects reading their positions at once cost a couple of script runs; each gets its streams'."""
+    latest = await layer.group_send("room", {"type": "hub.event"}, history=History(10, 60))
+    client = layer._get_layer()._shards[0]._redis
+    before = await _calls(client, "evalsha")
+    answers = await asyncio.gather(*(layer._get_layer().read_positions(["room", f"user{n}"]) for n in range(100)))
+    assert await _calls(client, "evalsha") - before <= 2  # the first caller's read, and one for all who asked meanwhile
+    assert answers == [{"room": latest, f"user{n}": "0-0"} for n in range(100)]
