@@ -5,7 +5,8 @@
 
 For the hub the first frame is ``hello`` (accept, authenticate, join the user's and the
 broadcast streams, read their positions); ``hub-token`` clients are signed-in users, one
-distinct user each, with a token in ``Sec-WebSocket-Protocol``. For Socket.IO it is the
+distinct user each, with a token in ``Sec-WebSocket-Protocol``; ``hub-session`` clients are
+signed-in browsers, one distinct user each, with a session cookie and an Origin. For Socket.IO it is the
 namespace's ``40{...}`` reply (the socket has joined its room); for the raw reference the
 101 answer. The load client keeps ``--concurrency`` handshakes in flight, as a crowd of
 reconnecting browsers would. Server CPU is the server's own (``/proc``) over the connects.
@@ -36,19 +37,29 @@ from bench.servers import (  # noqa: E402
     top_of_profile,
 )
 
-VARIANTS = {"hub": "hub", "hub-token": "hub", "socketio": "socketio", "raw": "raw", "pysocketio": "pysocketio"}
+VARIANTS = {
+    "hub": "hub",
+    "hub-token": "hub",
+    "hub-session": "hub",
+    "socketio": "socketio",
+    "raw": "raw",
+    "pysocketio": "pysocketio",
+}
 
 
-async def run(variant: str, clients: int, concurrency: int, env: dict[str, str], tokens: list[str] | None,
+async def run(variant: str, clients: int, concurrency: int, env: dict[str, str], signed_in: dict[str, list[str]],
               profile: Path | None) -> dict:  # fmt: skip
-    """Connect ``clients`` clients to a fresh server of ``variant``; return the figures."""
+    """Connect ``clients`` clients to a fresh server of ``variant``; return the figures.
+
+    ``signed_in`` is ``open_connections``' ``tokens=`` or ``sessions=`` (or nothing: visitors).
+    """
     name = VARIANTS[variant]
     setup = SETUPS[name]
     servers = Servers(name, env).start()
     spy = None
     try:
         tally = Tally()
-        warm = await open_connections("127.0.0.1", servers.ports, setup.kind, 1, None, Tally(), tokens=tokens)
+        warm = await open_connections("127.0.0.1", servers.ports, setup.kind, 1, None, Tally(), **signed_in)
         for conn in warm:  # one connection first: imports and caches filled on first use are not the crowd's
             conn.transport.close()
         if profile is not None:
@@ -56,7 +67,7 @@ async def run(variant: str, clients: int, concurrency: int, env: dict[str, str],
         cpu_before = servers.cpu_seconds()
         began = time.perf_counter()
         connections = await open_connections("127.0.0.1", servers.ports, setup.kind, clients, None, tally,
-                                             tokens=tokens, concurrency=concurrency)  # fmt: skip
+                                             concurrency=concurrency, **signed_in)  # fmt: skip
         elapsed = time.perf_counter() - began
         cpu = servers.cpu_seconds() - cpu_before
         if spy is not None:
@@ -88,18 +99,20 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     with environment("bench-connect") as env:
-        tokens = None
-        if "hub-token" in args.setups:
-            made = subprocess.run([PY, "bench/users.py", str(max(args.clients) + 1)], cwd=ROOT, check=True,
-                                  capture_output=True, env={**env, "DJANGO_SETTINGS_MODULE": "settings.local"})  # fmt: skip
-            tokens = json.loads(made.stdout)
+        signed_in: dict[str, dict[str, list[str]]] = {}
+        for variant, kind in (("hub-token", "tokens"), ("hub-session", "sessions")):
+            if variant in args.setups:
+                made = subprocess.run(
+                    [PY, "bench/users.py", str(max(args.clients) + 1)] + (["--sessions"] if kind == "sessions" else []),
+                    cwd=ROOT, check=True, capture_output=True, env={**env, "DJANGO_SETTINGS_MODULE": "settings.local"},
+                )  # fmt: skip
+                signed_in[variant] = {kind: json.loads(made.stdout)}
         for clients in args.clients:
             for variant in args.setups:
                 profile = None
                 if args.profile and variant.startswith("hub"):
                     profile = Path(f"/tmp/bench-connect-{variant}-{clients}.txt")
-                row = asyncio.run(run(variant, clients, args.concurrency, env,
-                                      tokens if variant == "hub-token" else None, profile))  # fmt: skip
+                row = asyncio.run(run(variant, clients, args.concurrency, env, signed_in.get(variant, {}), profile))
                 rows.append(row)
                 print(json.dumps(row), flush=True)
                 if profile is not None and profile.exists():

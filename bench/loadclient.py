@@ -56,10 +56,13 @@ def mask_frame(opcode: int, data: bytes) -> bytes:
     return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data))
 
 
-def handshake(host: str, port: int, path: str, subprotocols: list[str] | None = None) -> bytes:
-    """Return a websocket upgrade request."""
+def handshake(host: str, port: int, path: str, subprotocols: list[str] | None = None,
+              session: str | None = None) -> bytes:  # fmt: skip
+    """Return a websocket upgrade request; with ``session``, a browser's: its session cookie and Origin."""
     key = base64.b64encode(os.urandom(16)).decode()
     offered = f"Sec-WebSocket-Protocol: {', '.join(subprotocols)}\r\n" if subprotocols else ""
+    if session is not None:
+        offered += f"Cookie: sessionid={session}\r\nOrigin: http://{host}:{port}\r\n"
     return (
         f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{offered}\r\n"
@@ -208,6 +211,7 @@ async def open_connections(
     tally: Tally,
     sample_every: int = 10,
     tokens: list[str] | None = None,
+    sessions: list[str] | None = None,
     concurrency: int = 200,
     timeout: float = 60,
     factory: type[Connection] = Connection,
@@ -216,7 +220,8 @@ async def open_connections(
     """Open ``count`` connections, at most ``concurrency`` handshakes in flight; return those that got ready.
 
     ``port`` may be a list: connection ``i`` goes to ``port[i % len(port)]``. ``tokens``, for
-    the hub: connection ``i`` offers ``hub.v1`` and ``hub.token.<tokens[i % len]>``. Each
+    the hub: connection ``i`` offers ``hub.v1`` and ``hub.token.<tokens[i % len]>``; ``sessions``,
+    session keys: connection ``i`` sends ``sessions[i % len]`` as a browser would its cookie. Each
     connection's time to ready goes to ``tally.connect_times``; failures to ``tally.failed``.
     """
     loop = asyncio.get_running_loop()
@@ -233,7 +238,8 @@ async def open_connections(
                     lambda: factory(index, tally, index % sample_every == 0), host, target
                 )
                 offered = ["hub.v1", "hub.token." + tokens[index % len(tokens)].replace(":", ".")] if tokens else None
-                conn.transport.write(handshake(host, target, path or PATHS[kind], offered))
+                session = sessions[index % len(sessions)] if sessions else None
+                conn.transport.write(handshake(host, target, path or PATHS[kind], offered, session))
                 await ready(conn, kind, subscribe, timeout=timeout)
             except (OSError, ConnectionError, TimeoutError) as error:
                 tally.failed += 1
