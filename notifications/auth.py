@@ -8,8 +8,9 @@ set no header (it shows up in logs; docs/protocol.md says why not to).
 One middleware instead of Channels' ``AuthMiddlewareStack`` plus a token middleware: each
 of those four layers keeps its own copy of the scope and its own suspended frame for the
 life of the socket (several KB per idle connection; docs/performance.md, "Memory"). The
-scope gets the same keys (``cookies``, ``session``, ``user``) and the user is still found
-by Channels' ``get_user``, which checks the session's auth hash.
+scope gets the same keys (``cookies``, ``session``, ``user``), and a session's user is
+checked as Channels' ``get_user`` checks it (the session's auth hash above all), but for all
+the browsers of a moment at once (:func:`_read_session_users`).
 """
 
 from __future__ import annotations
@@ -19,14 +20,19 @@ from importlib import import_module
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.auth import get_user
-from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model, load_backend
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.core.exceptions import ValidationError
 from django.http import parse_cookie
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from notifications import tokens
+from notifications.batching import Batch
 from notifications.exceptions import InvalidToken
 from notifications.user_groups import load_group_ids
 
@@ -45,8 +51,9 @@ class HubAuthMiddleware:
         scope = dict(scope, cookies=cookies, session=self.session_store(cookies.get(settings.SESSION_COOKIE_NAME)))
         token = token_of(scope)
         if not token:
-            if settings.SESSION_COOKIE_NAME in cookies:
-                scope["user"] = await _session_user(scope)
+            key = cookies.get(settings.SESSION_COOKIE_NAME)
+            if key:
+                scope["session"], scope["user"] = await _session_users.get(key)
             else:  # no session, so a visitor: no thread hop to find that out
                 scope["user"] = AnonymousUser()
             return await self.inner(scope, receive, send)
@@ -60,13 +67,89 @@ class HubAuthMiddleware:
         return await self.inner(scope, receive, send)
 
 
-@database_sync_to_async
-def _session_user(scope: dict) -> Any:
-    """Return the session's user as Channels' ``get_user`` finds it, with its groups loaded, in one thread hop."""
-    user = get_user.func(scope)  # get_user's own code, in this thread: the auth hash check included
-    if user.is_authenticated:
-        load_group_ids([user])  # for the standing streams: no second hop
-    return user
+def _read_session_users(keys: list[str]) -> dict[str, tuple[Any, Any]]:
+    """Return session key -> (its session, its user or AnonymousUser, groups loaded).
+
+    The browsers that connect at the same moment share one thread hop, one sessions query
+    (database-backed engines), one users query (``ModelBackend`` and backends that keep
+    its ``get_user``) and one groups query. Each user is checked as Channels' ``get_user``
+    checks it: a listed backend, an active user, the session's auth hash (else the session
+    is flushed).
+    """
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    stores = {key: store_class(key) for key in keys}
+    _load_sessions(store_class, list(stores.values()))
+    claims = {key: _login_of(store) for key, store in stores.items()}
+    users = _model_backend_users([claim for claim in claims.values() if claim is not None])
+    found = {key: (store, _checked_user(store, claims[key], users)) for key, store in stores.items()}
+    load_group_ids(user for _store, user in found.values() if user.is_authenticated)
+    return found
+
+
+def _login_of(session: Any) -> tuple[Any, str] | None:
+    """Return the (user id, backend path) a session was logged in with, or None."""
+    try:
+        user_id = get_user_model()._meta.pk.to_python(session[SESSION_KEY])
+        backend_path = session[BACKEND_SESSION_KEY]
+    except (KeyError, ValidationError):
+        return None
+    return (user_id, backend_path) if backend_path in settings.AUTHENTICATION_BACKENDS else None
+
+
+_MODEL_GET = ModelBackend.get_user
+
+
+def _model_backend_users(claims: list[tuple[Any, str]]) -> dict[Any, Any]:
+    """Return pk -> user for the claims whose backend finds users as ``ModelBackend`` does: one query."""
+    ids = {user_id for user_id, path in claims if getattr(load_backend(path).get_user, "__func__", None) is _MODEL_GET}
+    if not ids:
+        return {}
+    return {user.pk: user for user in get_user_model()._default_manager.filter(pk__in=ids)}
+
+
+def _checked_user(session: Any, claim: tuple[Any, str] | None, users: dict[Any, Any]) -> Any:
+    """Return the session's user if its backend still finds it and its auth hash matches, else AnonymousUser."""
+    if claim is None:
+        return AnonymousUser()
+    user_id, path = claim
+    backend: Any = load_backend(path)
+    user: Any
+    if getattr(backend.get_user, "__func__", None) is _MODEL_GET:
+        user = users.get(user_id)
+        user = user if user is not None and backend.user_can_authenticate(user) else None
+    else:
+        user = backend.get_user(user_id)
+    if hasattr(user, "get_session_auth_hash"):
+        session_hash = session.get(HASH_SESSION_KEY)
+        if not (session_hash and constant_time_compare(session_hash, user.get_session_auth_hash())):
+            session.flush()
+            user = None
+    return user or AnonymousUser()
+
+
+_session_users: Batch[str, tuple[Any, Any]] = Batch(_read_session_users)
+
+
+def _load_sessions(store_class: type, stores: list[Any]) -> None:
+    """Load database-backed sessions in one query, as each store's ``load()`` would one by one.
+
+    Other engines (cache, signed cookies, ``cached_db``'s cache first) load themselves on first use.
+    """
+    if not (issubclass(store_class, DatabaseSessionStore) and store_class.load is DatabaseSessionStore.load):
+        return
+    by_key = {store.session_key: store for store in stores if store.session_key is not None}
+    if not by_key:
+        return
+    model = stores[0].model
+    rows = model.objects.filter(session_key__in=list(by_key), expire_date__gt=timezone.now())
+    found = {row.session_key: row.session_data for row in rows}
+    for key, store in by_key.items():
+        data = found.get(key)
+        if data is None:  # gone or expired: what the store's own load() does then
+            store._session_key = None
+            store._session_cache = {}
+        else:
+            store._session_cache = store.decode(data)
 
 
 SUBPROTOCOL = "hub.v1"
