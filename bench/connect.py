@@ -1,6 +1,6 @@
 """Connect rate: how long N clients take to connect and get their first frame, per server process.
 
-    python bench/connect.py [--clients 1000 5000] [--setups hub hub-token socketio raw] [--concurrency 200]
+    python bench/connect.py [--clients 1000 5000] [--setups hub hub-token hub-session socketio raw] [--concurrency 200]
     python bench/connect.py --clients 2000 --setups hub-token --profile   # py-spy the hub while it accepts
 
 For the hub the first frame is ``hello`` (accept, authenticate, join the user's and the
@@ -92,7 +92,9 @@ async def run(variant: str, clients: int, concurrency: int, env: dict[str, str],
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, nargs="+", default=[1000, 5000])
-    parser.add_argument("--setups", nargs="+", default=["hub", "hub-token", "socketio", "raw"], choices=list(VARIANTS))
+    parser.add_argument(
+        "--setups", nargs="+", default=["hub", "hub-token", "hub-session", "socketio", "raw"], choices=list(VARIANTS)
+    )
     parser.add_argument("--concurrency", type=int, default=200, help="handshakes in flight at once")
     parser.add_argument("--profile", action="store_true", help="py-spy the (first) hub process while it accepts")
     parser.add_argument("--json", help="also write the rows to this file")

@@ -56,7 +56,7 @@ def main() -> None:
     rows: list[dict] = []
     connect = _load("connect")
     if connect:
-        for variant in ("hub", "hub-token"):
+        for variant in ("hub", "hub-token", "hub-session"):
             found = [r for r in connect if r["setup"] == variant]
             if found:
                 worst = min(found, key=lambda r: r["conn/s"])

@@ -40,6 +40,9 @@ DEFAULTS: dict[str, Any] = {
     "HUB_ALLOWED_ORIGINS": None,
     # Seconds after which the members of a server process that died (SIGKILL, lost host) leave presence topics.
     "HUB_PRESENCE_TIMEOUT": 30,
+    # Seconds a batching websocket (?batch=1) waits after an event for more, to send them in one
+    # write: fewer socket writes for clients of busy topics, at this much added latency (0: at once).
+    "HUB_WRITE_DELAY": 0.0,
     "HUB_HISTORY_SIZE": 500,
     "HUB_HISTORY_TTL": 3600,
     # Per-pattern history sizes over the declared ones, e.g. {"chat.{room}": 200}.

@@ -35,6 +35,7 @@ class HubConsumer(AsyncWebsocketConsumer):
 
     wants_cursor = False  # as a Transport: websocket frames carry no cursor
     batches = False  # as a Transport: set when the client asked for batches (?batch=1)
+    write_delay = 0.0  # with batches: HUB_WRITE_DELAY, the wait for more events before a write
     closing = False  # set once the hub closes the socket: later frames are not sent
     session: HubSession | None = None
     address: str | None = None  # the client's address while counted against HUB_MAX_CONNECTIONS_PER_ADDRESS
@@ -62,12 +63,8 @@ class HubConsumer(AsyncWebsocketConsumer):
         try:
             while True:
                 message = await queue.get()
-                if self.batches and message["type"] == groups.EVENT_TYPE and _is_event(queue.peek()):
-                    # Events queued behind each other: one websocket message, a frame per line.
-                    batch = [message]
-                    while len(batch) < _BATCH and _is_event(queue.peek()):
-                        batch.append(queue.get_nowait())
-                    await self._relay(batch)
+                if self.batches and message["type"] == groups.EVENT_TYPE:
+                    await self._relay_batch(message, queue)
                 else:
                     await self.dispatch(message)
                 if task is not None and task.cancelling():
@@ -106,10 +103,18 @@ class HubConsumer(AsyncWebsocketConsumer):
             else:
                 await self.session.handle(message)
 
-    async def _relay(self, events: list[dict]) -> None:
-        """Relay several queued events in one batched send (the batch path of ``dispatch``)."""
+    async def _relay_batch(self, first: dict, queue: Any) -> None:
+        """Relay ``first`` and the events queued behind it (after ``HUB_WRITE_DELAY``) as one websocket message."""
+        if self.write_delay:
+            await asyncio.sleep(self.write_delay)  # what arrives meanwhile goes out in the same write
+        if not _is_event(queue.peek()):
+            await self.dispatch(first)  # a lone event: the plain path
+            return
+        batch = [first]
+        while len(batch) < _BATCH and _is_event(queue.peek()):
+            batch.append(queue.get_nowait())
         if self.session is not None and not self.closing:
-            await self.session.hub_events(events)
+            await self.session.hub_events(batch)
 
     async def connect(self) -> None:
         """Refuse visitors if HUB_ALLOW_ANONYMOUS is off; else open the session (join, hello, replay)."""
@@ -136,6 +141,7 @@ class HubConsumer(AsyncWebsocketConsumer):
         )
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
         self.batches = query.get("batch") == ["1"]
+        self.write_delay = hub_settings.HUB_WRITE_DELAY if self.batches else 0.0
         # A client that offered hub.v1 (a token in the subprotocols) must get it back, or browsers drop the socket.
         await self.accept(SUBPROTOCOL if SUBPROTOCOL in (self.scope.get("subprotocols") or ()) else None)
         await self.session.open(_resume(query, self.session.user_id))

@@ -31,6 +31,7 @@ _LAYER_HINT = (
     'Add CHANNEL_LAYERS = {"default": {"BACKEND": "%s", "CONFIG": {"hosts": [REDIS_URL]}}} '
     "to your settings (docs/install.md, step 3)." % LAYER_BACKEND
 )
+_MAX_WRITE_DELAY = 1.0  # seconds: beyond, events would wait longer than a client's patience
 _SECRET_KEY_MIN_LENGTH = 50  # as Django's security.W009
 _SECRET_KEY_MIN_UNIQUE = 5
 _POSITIVE = (
@@ -53,6 +54,15 @@ def check_core(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     errors += requires_apps("notifications", ["channels"], "notifications.E003")
     errors += positive_numbers(_POSITIVE, "notifications.E002")
     errors += _check_origins()
+    delay = hub_settings.HUB_WRITE_DELAY
+    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= _MAX_WRITE_DELAY:
+        errors.append(
+            Error(
+                "HUB_WRITE_DELAY must be a number of seconds from 0 to %s, not %r." % (_MAX_WRITE_DELAY, delay),
+                hint="Set HUB_WRITE_DELAY in your settings (0.05 to 0.2 for busy topics), or remove it for 0.",
+                id="notifications.E002",
+            )
+        )
     threshold = hub_settings.HUB_GC_THRESHOLD
     if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0:
         errors.append(

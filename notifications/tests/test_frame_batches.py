@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 import websockets
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.test import override_settings
 
 from notifications import publish, session
 from notifications.tests.test_consumer import ask, open_socket
@@ -33,6 +35,26 @@ async def subscribed_with_three_queued_events(path: str) -> Any:
     for n in range(3):
         layer.deliver(inbox, event(n))  # no await between: all three wait in the queue together
     return communicator
+
+
+@pytest.mark.parametrize(("delay", "first_message"), [(0.5, [0, 1, 2]), (0, [0])])
+async def test_with_a_write_delay_events_that_follow_share_the_first_ones_write(
+    delay: float, first_message: list[int]
+) -> None:
+    """HUB_WRITE_DELAY: events arriving while the first one waits go out with it; without it, it goes alone."""
+    with override_settings(HUB_WRITE_DELAY=delay):
+        communicator, _hello = await open_socket("/ws/?batch=1")
+    await ask(communicator, {"type": "subscribe", "topic": "chat.batched"})
+    layer = get_channel_layer()._get_layer()
+    (inbox,) = [name for name, queue in layer.channels.items() if queue.inbox]
+    layer.deliver(inbox, event(0))
+    async with asyncio.timeout(5):
+        while not layer.channels[inbox].empty():  # the consumer has taken event 0 (and waits, with a delay)
+            await asyncio.sleep(0.01)
+    layer.deliver(inbox, event(1))
+    layer.deliver(inbox, event(2))
+    assert [f["data"] for f in frames_of(await communicator.receive_from(timeout=5))] == first_message
+    await communicator.disconnect()
 
 
 async def test_queued_events_go_out_in_one_message() -> None:

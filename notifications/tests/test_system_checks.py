@@ -47,6 +47,16 @@ def test_numbers_out_of_range_are_e002_naming_each_setting() -> None:
     assert any("(25)" in error.hint for error in errors)
 
 
+@pytest.mark.parametrize("delay", [-0.1, 2, "0.1", True])
+def test_a_write_delay_out_of_range_is_e002(delay: object) -> None:
+    """HUB_WRITE_DELAY takes 0 to 1 second; anything else is named, with the value, not a crash at connect."""
+    with override_settings(HUB_WRITE_DELAY=delay):
+        (error,) = [error for error in system_checks.check_core() if error.id == "notifications.E002"]
+    assert error.msg.startswith("HUB_WRITE_DELAY") and repr(delay) in error.msg
+    with override_settings(HUB_WRITE_DELAY=0.1):
+        assert system_checks.check_core() == []
+
+
 def test_apps_missing_from_installed_apps_are_reported_by_name() -> None:
     """Without "channels", the core reports notifications.E003 and each feature its own id."""
     installed = [app.name for app in apps.get_app_configs() if app.name != "channels"]
