@@ -40,6 +40,9 @@ DEFAULTS: dict[str, Any] = {
     "HUB_ALLOWED_ORIGINS": None,
     # Seconds after which the members of a server process that died (SIGKILL, lost host) leave presence topics.
     "HUB_PRESENCE_TIMEOUT": 30,
+    # permessage-deflate for clients that offer it (browsers do), under `python -m notifications.servers
+    # uvicorn`: smaller frames, at a zlib context (~35 KB) per connection and a compression per frame.
+    "HUB_WEBSOCKET_COMPRESSION": False,
     # Seconds a batching websocket (?batch=1) waits after an event for more, to send them in one
     # write: fewer socket writes for clients of busy topics, at this much added latency (0: at once).
     "HUB_WRITE_DELAY": 0.0,

@@ -208,6 +208,7 @@ HUB_PUBLISH_BURST = env.int("HUB_PUBLISH_BURST", default=20)
 HUB_EMBEDDED_REDIS_MAXMEMORY = env.str("HUB_EMBEDDED_REDIS_MAXMEMORY", default="256mb")
 HUB_TOKEN_MAX_AGE = env.int("HUB_TOKEN_MAX_AGE", default=3600)
 HUB_WRITE_DELAY = env.float("HUB_WRITE_DELAY", default=0.0)
+HUB_WEBSOCKET_COMPRESSION = env.bool("HUB_WEBSOCKET_COMPRESSION", default=False)
 HUB_HISTORY_SIZE = env.int("HUB_HISTORY_SIZE", default=500)
 HUB_HISTORY_TTL = env.int("HUB_HISTORY_TTL", default=3600)
 # Per-pattern history sizes over the declared ones, e.g. "chat.{room}=200,dashboard.{name}=1".

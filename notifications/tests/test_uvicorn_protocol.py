@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import websockets
 
-from conftest import port_open, start_process, stop_process, uvicorn_command
+from conftest import port_open, start_process, stop_process, subprocess_env, uvicorn_command
 from notifications.embedded_redis import free_port
 from notifications.queues import ChannelQueue
 from notifications.tests.test_server_bounds import handshake, rss_kb
@@ -101,3 +101,18 @@ def test_reading_resumes_once_the_app_has_taken_every_message_it_was_handed() ->
     assert resumed == []
     resume()
     assert resumed == [True]
+
+
+async def test_compression_is_declined_unless_switched_on(uvicorn_port: int, tmp_path: Any) -> None:
+    """A client offering permessage-deflate (browsers do) gets plain frames; HUB_WEBSOCKET_COMPRESSION=true grants it."""
+    async with websockets.connect(f"ws://127.0.0.1:{uvicorn_port}/ws/") as socket:
+        assert socket.response.headers.get("Sec-WebSocket-Extensions") is None
+    port = free_port()
+    env = subprocess_env(HUB_WEBSOCKET_COMPRESSION="true")
+    process = start_process(uvicorn_command(port), tmp_path / "server.log", lambda: port_open(port), "Uvicorn", env=env)
+    try:
+        async with websockets.connect(f"ws://127.0.0.1:{port}/ws/") as socket:
+            assert socket.response.headers["Sec-WebSocket-Extensions"].startswith("permessage-deflate")
+            assert json.loads(await socket.recv())["type"] == "hello"
+    finally:
+        stop_process(process)
