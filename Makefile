@@ -26,7 +26,8 @@ test: install $(if $(NPM),node_modules/.package-lock.json)
 
 # Benchmarks (not tests), see docs/performance.md: fan-out and connect time beside Socket.IO
 # (Node), python-socketio and a raw reference, one and two hub processes; the connect rate;
-# the reconnect storm; the latency run; the publish cost; then the targets, met or not.
+# idle memory; what compression costs; the reconnect storm; the latency run; the publish
+# cost; then the targets, met or not.
 # The peers' extras come from bench/requirements.txt (pip) and bench/package.json (npm).
 BENCH_ARGS ?= --clients 1000 5000
 CONNECT_ARGS ?= --clients 1000 10000
@@ -35,6 +36,7 @@ bench: bench-deps
 	$(PY) bench/fanout.py $(BENCH_ARGS) --json .hub/bench-fanout.json
 	$(PY) bench/connect.py $(CONNECT_ARGS) --json .hub/bench-connect.json
 	$(PY) bench/idle.py --clients 10000 --minutes 0.2 --json .hub/bench-idle.json
+	$(PY) bench/compression.py
 	$(PY) bench/storm.py $(STORM_ARGS) --json .hub/bench-storm.json
 	$(PY) bench/storm.py $(STORM_ARGS) --topics 50 --json .hub/bench-storm-50topics.json
 	$(PY) bench/fanout.py --latency --setups hub socketio --json .hub/bench-latency.json
