@@ -582,10 +582,11 @@ class _HubShard(RedisSingleShardConnection):
         self._confirmations: dict[str, asyncio.Future[None]] = {}
         self._scripts: dict[str, Any] = {}
         self._script_slots = asyncio.Semaphore(_SCRIPTS_AT_ONCE)
-        self._resubscribed = 0
         self._joining: dict[str, bool] = {}  # channel -> is a pattern: the next SUBSCRIBE's
         self._leaving: set[str] = set()  # the next UNSUBSCRIBE's
+        self._expected: dict[str, int] = {}  # channel -> confirmations of SUBSCRIBEs sent, still to come
         self._sender: asyncio.Task[None] | None = None
+        self._restoring = False  # the reader lost its connection: redis-py re-subscribes on reconnect
         self._subscribing = asyncio.Event()  # wakes the receiver once there is something to read
         # Reads block until a message comes; with health checks configured, they wake to send them.
         self._read_timeout = host.get("health_check_interval") or None
@@ -595,14 +596,16 @@ class _HubShard(RedisSingleShardConnection):
 
         The subscriptions asked for in the same moment go out as one ``SUBSCRIBE`` (see
         :meth:`_send_subscriptions`); an ``UNSUBSCRIBE`` of the channel not sent yet is
-        called off instead, and the subscription simply stays.
+        called off instead, and the subscription simply stays. After an ``UNSUBSCRIBE``
+        went out, a new ``SUBSCRIBE`` is sent, and only its confirmation ends the wait.
         """
         self._leaving.discard(channel)
-        waiter = self._confirmations.get(channel)
-        if waiter is None and channel not in self._subscribed_to:
-            waiter = self._confirmations[channel] = asyncio.get_running_loop().create_future()
+        if channel not in self._subscribed_to and channel not in self._joining:
+            if channel not in self._confirmations:
+                self._confirmations[channel] = asyncio.get_running_loop().create_future()
             self._joining[channel] = pattern
             self._start_sending()
+        waiter = self._confirmations.get(channel)
         if waiter is not None:
             try:
                 # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
@@ -620,9 +623,13 @@ class _HubShard(RedisSingleShardConnection):
             self._start_sending()
 
     async def flush(self) -> None:
-        """Forget the subscriptions not sent yet, then close the connections (upstream's flush)."""
+        """Drop every subscription, sent or not (their waiters fail), then close the connections as upstream does."""
+        if self._sender is not None:
+            self._sender.cancel()
         self._joining.clear()
         self._leaving.clear()
+        self._expected.clear()
+        self._fail_waiters(self._confirmations, ConnectionError("the channel layer was flushed"))
         await super().flush()
 
     def _start_sending(self) -> None:
@@ -636,38 +643,59 @@ class _HubShard(RedisSingleShardConnection):
         all that came meanwhile costs one command, not one round trip each, and the
         confirmations still come one per channel (``_dispatch``). Subscriptions go before
         unsubscriptions: a channel asked for and let go in the same moment ends unsubscribed.
+        One sender runs at a time, so no lock: the shard's lock orders scripts only.
         """
-        async with self._lock:
-            while self._joining or self._leaving:
-                joining, self._joining = self._joining, {}
-                leaving, self._leaving = self._leaving, set()
-                # Before the awaits: a subscribe meanwhile to a channel on its way out sends SUBSCRIBE again.
-                self._subscribed_to.update(joining)
-                self._subscribed_to -= leaving
-                try:
-                    self._ensure_redis()
-                    self._ensure_receiver()
-                    channels = [channel for channel, pattern in joining.items() if not pattern]
-                    patterns = [channel for channel, pattern in joining.items() if pattern]
-                    if channels:
-                        await self._pubsub.subscribe(*channels)
-                    if patterns:
-                        await self._pubsub.psubscribe(*patterns)
-                    if leaving:
-                        await self._pubsub.unsubscribe(*leaving)
-                except (RedisError, OSError) as error:
-                    # Not kept as subscribed: the next group_add of each sends SUBSCRIBE again.
-                    self._subscribed_to -= joining.keys()
-                    for channel in joining:
-                        waiter = self._confirmations.pop(channel, None)
-                        if waiter is not None and not waiter.done():
-                            waiter.set_exception(error)
-                            waiter.exception()  # retrieved: no "never retrieved" warning
-                    if leaving:
-                        logger.warning("Could not unsubscribe %d channels: %s", len(leaving), error)
-                    continue
-                if joining:
-                    self._subscribing.set()
+        while self._joining or self._leaving:
+            joining, self._joining = self._joining, {}
+            leaving, self._leaving = self._leaving, set()
+            # Before the awaits: a subscribe meanwhile to a channel on its way out sends SUBSCRIBE again.
+            self._subscribed_to.update(joining)
+            self._subscribed_to -= leaving
+            channels = [channel for channel, pattern in joining.items() if not pattern]
+            patterns = [channel for channel, pattern in joining.items() if pattern]
+            try:
+                self._ensure_redis()
+                self._ensure_receiver()
+                for names, command in ((channels, self._pubsub.subscribe), (patterns, self._pubsub.psubscribe)):
+                    if names:
+                        for name in names:  # counted first: the reader may see a confirmation before the send returns
+                            self._expected[name] = self._expected.get(name, 0) + 1
+                        await command(*names)
+                        names.clear()  # sent: a failure below does not fail them
+                if leaving:
+                    await self._pubsub.unsubscribe(*leaving)
+            except BaseException as error:
+                # What was not sent is not subscribed: the next group_add of it sends SUBSCRIBE
+                # again, and its waiters learn why now. An UNSUBSCRIBE waits for the next send.
+                unsent = channels + patterns
+                for name in unsent:
+                    if self._expected.get(name, 0) > 1:
+                        self._expected[name] -= 1
+                    else:
+                        self._expected.pop(name, None)
+                self._subscribed_to.difference_update(unsent)
+                self._leaving |= leaving - self._subscribed_to - self._joining.keys()
+                self._fail_waiters(
+                    {name: self._confirmations.pop(name) for name in unsent if name in self._confirmations}, error
+                )
+                if not isinstance(error, (RedisError, OSError)):
+                    raise
+                logger.warning("Could not change %d Redis subscriptions: %s", len(unsent) + len(leaving), error)
+                return
+            if joining:
+                self._subscribing.set()
+
+    @staticmethod
+    def _fail_waiters(waiters: dict[str, asyncio.Future[None]], error: BaseException) -> None:
+        for waiter in waiters.values():
+            if waiter.done():
+                continue
+            if isinstance(error, asyncio.CancelledError):
+                waiter.cancel()
+            else:
+                waiter.set_exception(error)
+                waiter.exception()  # retrieved: no "never retrieved" warning
+        waiters.clear()
 
     async def read_history(self, stream: str, since: str) -> list:
         """Run the history script (see ``_READ_HISTORY``)."""
@@ -707,6 +735,7 @@ class _HubShard(RedisSingleShardConnection):
                 raise
             except (RedisError, OSError) as error:
                 # Expected in operation (a Redis restart, a failover): a line, not a traceback.
+                self._restoring = True
                 logger.warning(
                     "Redis pub/sub connection lost (%s); retrying every second", error or type(error).__name__
                 )
@@ -734,16 +763,20 @@ class _HubShard(RedisSingleShardConnection):
             return
         if message["type"] in ("subscribe", "psubscribe"):
             name = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
-            waiter = self._confirmations.pop(name, None)
-            if waiter is not None:
-                if not waiter.done():
+            expected = self._expected.get(name, 0)
+            if expected:  # the confirmation of a SUBSCRIBE of ours: the last one ends the wait
+                if expected > 1:
+                    self._expected[name] = expected - 1
+                    return
+                del self._expected[name]
+                waiter = self._confirmations.pop(name, None)
+                if waiter is not None and not waiter.done():
                     waiter.set_result(None)
                 return
-            # redis-py re-subscribes every channel after it reconnects; once all are
-            # back, events published meanwhile can only be found in the history.
-            self._resubscribed += 1
-            if self._resubscribed >= len(self._subscribed_to):
-                self._resubscribed = 0
+            if self._restoring:
+                # redis-py re-subscribed everything after reconnecting, channels in one command:
+                # they are all back, and what was published meanwhile is only in the history.
+                self._restoring = False
                 logger.warning("Redis pub/sub subscriptions restored; local channels resync from history.")
                 self.channel_layer.resync()
         elif message["type"] in ("message", "pmessage"):  # pmessage: to an inbox channel
