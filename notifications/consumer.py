@@ -105,8 +105,10 @@ class HubConsumer(AsyncWebsocketConsumer):
 
     async def _relay_batch(self, first: dict, queue: Any) -> None:
         """Relay ``first`` and the events queued behind it (after ``HUB_WRITE_DELAY``) as one websocket message."""
-        if self.write_delay:
-            await asyncio.sleep(self.write_delay)  # what arrives meanwhile goes out in the same write
+        if self.write_delay and not _is_event(queue.peek()):
+            # Nothing behind it yet: what arrives meanwhile goes out in the same write. With
+            # events already waiting there is no wait, so a busy topic is never held back.
+            await asyncio.sleep(self.write_delay)
         if not _is_event(queue.peek()):
             await self.dispatch(first)  # a lone event: the plain path
             return
