@@ -74,7 +74,8 @@ def _read_session_users(keys: list[str]) -> dict[str, tuple[Any, Any]]:
     (database-backed engines), one users query (``ModelBackend`` and backends that keep
     its ``get_user``) and one groups query. Each user is checked as Channels' ``get_user``
     checks it: a listed backend, an active user, the session's auth hash (else the session
-    is flushed).
+    is flushed). Connections that present the same cookie at the same moment share the
+    session and user objects, as token connects of one user do: the hub reads them only.
     """
     store_class = import_module(settings.SESSION_ENGINE).SessionStore
     stores = {key: store_class(key) for key in keys}
@@ -130,12 +131,17 @@ def _checked_user(session: Any, claim: tuple[Any, str] | None, users: dict[Any, 
 _session_users: Batch[str, tuple[Any, Any]] = Batch(_read_session_users)
 
 
-def _load_sessions(store_class: type, stores: list[Any]) -> None:
+_DB_READS = (DatabaseSessionStore.load, getattr(DatabaseSessionStore, "_get_session_from_db", None))
+
+
+def _load_sessions(store_class: Any, stores: list[Any]) -> None:
     """Load database-backed sessions in one query, as each store's ``load()`` would one by one.
 
-    Other engines (cache, signed cookies, ``cached_db``'s cache first) load themselves on first use.
+    Other engines (cache, signed cookies, ``cached_db``'s cache first) and database stores
+    that change how a session is read load themselves on first use.
     """
-    if not (issubclass(store_class, DatabaseSessionStore) and store_class.load is DatabaseSessionStore.load):
+    reads = (store_class.load, getattr(store_class, "_get_session_from_db", None))
+    if not (issubclass(store_class, DatabaseSessionStore) and reads == _DB_READS):
         return
     by_key = {store.session_key: store for store in stores if store.session_key is not None}
     if not by_key:

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import ManyToManyField
 
 __all__ = ["group_ids", "known_group_ids", "load_group_ids"]
 
@@ -14,19 +16,32 @@ def load_group_ids(users: Iterable[Any]) -> None:
     """Load the pks of each user's Django groups in one query, for :func:`known_group_ids`.
 
     One ``values_list`` on the membership table: no Group rows built, none of
-    ``prefetch_related``'s machinery (half the cost per connect of a token crowd).
+    ``prefetch_related``'s machinery (half the cost per connect of a token crowd). A user
+    model without a ``groups`` many-to-many (``PermissionsMixin``'s) loads no groups, or
+    asks each user's own ``groups`` if it has another kind.
     """
-    by_id = {user.pk: user for user in users}
-    for user in by_id.values():
+    users = list(users)
+    for user in users:
         user._hub_group_ids = []
-    field: Any = get_user_model()._meta.get_field("groups")
+    if not users:
+        return
+    try:
+        field: Any = get_user_model()._meta.get_field("groups")
+    except FieldDoesNotExist:
+        return
+    if not isinstance(field, ManyToManyField):
+        for user in users:
+            user._hub_group_ids = list(user.groups.values_list("pk", flat=True))
+        return
     through: Any = field.remote_field.through  # the membership table, auto-created or the project's own
-    owner = through._meta.get_field(field.m2m_field_name()).attname
+    owner = through._meta.get_field(field.m2m_field_name())
     member_of = through._meta.get_field(field.m2m_reverse_field_name()).attname
-    for user_id, group_id in through._default_manager.filter(**{owner + "__in": list(by_id)}).values_list(
-        owner, member_of
-    ):
-        by_id[user_id]._hub_group_ids.append(group_id)
+    by_key = {getattr(user, owner.target_field.attname): user for user in users}  # what the table points at
+    rows = through._default_manager.filter(**{owner.attname + "__in": list(by_key)}).values_list(
+        owner.attname, member_of
+    )
+    for key, group_id in rows:
+        by_key[key]._hub_group_ids.append(group_id)
 
 
 def known_group_ids(user: Any) -> list[int] | None:
