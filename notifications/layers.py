@@ -381,7 +381,7 @@ class HubLoopLayer(RedisPubSubLoopLayer):
     def __init__(self, hosts: Any = None, **kwargs: Any):
         super().__init__(hosts, **kwargs)
         self._shards = [_HubShard(host, self) for host in decode_hosts(hosts)]
-        self._positions: Batch[str, str] = Batch(self._read_positions)
+        self._positions: Batch[str, str | RedisError] = Batch(self._read_positions)
         self._histories: Batch[tuple[str, str], tuple[bool, list[dict]] | RedisError] = Batch(self._read_histories)
         # Inbox channels share this prefix: one pattern subscription per shard serves them all.
         self._inbox_prefix = f"{self.prefix}specific.{uuid.uuid4().hex[:12]}!"
@@ -498,20 +498,30 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         The positions asked for while one read runs share the next: one script per shard
         (and per ``_POSITIONS_AT_ONCE`` streams) for a crowd of connects, each read started
         after its callers asked, so after their ``group_add``. A replay from a position is
-        exact (see ``_POSITIONS``).
+        exact (see ``_POSITIONS``). Raises the ``RedisError`` of a shard that holds one of
+        ``groups``; callers whose groups live elsewhere are answered.
         """
-        return await self._positions.get_many(groups)
+        positions = {}
+        for group, position in (await self._positions.get_many(groups)).items():
+            if isinstance(position, RedisError):
+                raise position
+            positions[group] = position
+        return positions
 
-    async def _read_positions(self, groups: list[str]) -> dict[str, str]:
+    async def _read_positions(self, groups: list[str]) -> dict[str, str | RedisError]:
         by_shard: dict[Any, list[str]] = {}
         for group in groups:
             by_shard.setdefault(self._get_shard(self._get_group_channel_name(group)), []).append(group)
-        positions: dict[str, str] = {}
+        positions: dict[str, str | RedisError] = {}
 
         async def read(shard: _HubShard, members: list[str]) -> None:
             streams = [_history_key(self.prefix, group) for group in members]
             keys = [key for stream in streams for key in (stream, _meta_key(stream))]
-            found = await shard.run(_POSITIONS, keys, [_META_TTL], ordered=False)
+            try:
+                found = await shard.run(_POSITIONS, keys, [_META_TTL], ordered=False)
+            except RedisError as error:  # these streams' callers get the error, the others their positions
+                positions.update(dict.fromkeys(members, error))
+                return
             positions.update(zip(members, (_event_id(position) for position in found), strict=True))
 
         await asyncio.gather(

@@ -313,3 +313,24 @@ async def test_a_join_during_a_redis_restart_does_not_swallow_the_resync(
     finally:
         await layer.flush()
         redis.stop()
+
+
+async def test_a_shard_that_fails_a_shared_positions_read_fails_only_its_own_callers(tmp_path: Path) -> None:
+    """With one of two Redis shards down, connects whose streams live on the other still get their positions."""
+    up, down = EmbeddedRedis(tmp_path / "up"), EmbeddedRedis(tmp_path / "down")
+    layer = HubChannelLayer(hosts=[up.start(), down.start()], prefix="t")
+    try:
+        loop_layer = layer._get_layer()
+        shard_of = {name: loop_layer._get_shard(loop_layer._get_group_channel_name(name)) for name in "abcdefgh"}
+        healthy = next(name for name in shard_of if shard_of[name] is loop_layer._shards[0])
+        broken = next(name for name in shard_of if shard_of[name] is loop_layer._shards[1])
+        down.stop()
+        fine, failed = await asyncio.gather(
+            loop_layer.read_positions([healthy]), loop_layer.read_positions([broken]), return_exceptions=True
+        )
+        assert fine == {healthy: "0-0"}
+        assert isinstance(failed, (RedisConnectionError, OSError))
+    finally:
+        await layer.flush()
+        up.stop()
+        down.stop()
