@@ -815,5 +815,11 @@ class _HubShard(RedisSingleShardConnection):
             layer.channel_layer.dropped += 1
             logger.warning("Dropped a message on %s that is not a JSON object written by this layer.", name)
             return
+        channels = layer.channels
         for channel in targets:
-            layer.deliver(channel, decoded)
+            queue = channels.get(channel)
+            if queue is not None and queue.inbox and not queue.overflowed:
+                if not queue.offer(decoded):  # the hot path of a fan-out: one call per connection
+                    layer.overflow(channel)
+            else:
+                layer.deliver(channel, decoded)

@@ -39,9 +39,21 @@ class ChannelQueue:
 
     def put_nowait(self, item: Any) -> None:
         """Queue ``item``, or raise ``asyncio.QueueFull`` once ``maxsize`` items wait."""
-        if 0 < self.maxsize <= self.qsize():
+        if not self.offer(item):
             raise asyncio.QueueFull
-        self.put_beside(item)
+
+    def offer(self, item: Any) -> bool:
+        """Queue ``item`` and return True, or return False once ``maxsize`` items wait (the fan-out's one call)."""
+        items = self._items
+        if items is None:
+            items = self._items = collections.deque()
+        elif 0 < self.maxsize <= len(items):
+            return False
+        items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        return True
 
     def put_beside(self, item: Any) -> None:
         """Queue ``item`` past the bound: the connection's own websocket events, never dropped."""
