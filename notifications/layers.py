@@ -550,9 +550,7 @@ class HubLoopLayer(RedisPubSubLoopLayer):
         if queue.overflowed:
             self.channel_layer.dropped += 1  # its consumer is closing; the client will replay
             return
-        try:
-            queue.put_nowait(message)
-        except asyncio.QueueFull:
+        if not queue.offer(message):  # the fan-out's hot path: one call to queue it
             self.overflow(channel)
 
     def overflow(self, channel: str) -> None:
@@ -815,11 +813,5 @@ class _HubShard(RedisSingleShardConnection):
             layer.channel_layer.dropped += 1
             logger.warning("Dropped a message on %s that is not a JSON object written by this layer.", name)
             return
-        channels = layer.channels
         for channel in targets:
-            queue = channels.get(channel)
-            if queue is not None and queue.inbox and not queue.overflowed:
-                if not queue.offer(decoded):  # the hot path of a fan-out: one call per connection
-                    layer.overflow(channel)
-            else:
-                layer.deliver(channel, decoded)
+            layer.deliver(channel, decoded)
