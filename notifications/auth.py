@@ -48,14 +48,14 @@ class HubAuthMiddleware:
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
         cookies = _cookies(scope)
-        scope = dict(scope, cookies=cookies, session=self.session_store(cookies.get(settings.SESSION_COOKIE_NAME)))
+        key = cookies.get(settings.SESSION_COOKIE_NAME)
         token = token_of(scope)
-        if not token:
-            key = cookies.get(settings.SESSION_COOKIE_NAME)
-            if key:
-                scope["session"], scope["user"] = await _session_users.get(key)
-            else:  # no session, so a visitor: no thread hop to find that out
-                scope["user"] = AnonymousUser()
+        if not token and key:
+            session, user = await _session_users.get(key)
+            return await self.inner(dict(scope, cookies=cookies, session=session, user=user), receive, send)
+        scope = dict(scope, cookies=cookies, session=self.session_store(key))
+        if not token:  # no session, so a visitor: no thread hop to find that out
+            scope["user"] = AnonymousUser()
             return await self.inner(scope, receive, send)
         try:
             grant = await tokens.aread(token)
@@ -81,8 +81,10 @@ def _read_session_users(keys: list[str]) -> dict[str, tuple[Any, Any]]:
     stores = {key: store_class(key) for key in keys}
     _load_sessions(store_class, list(stores.values()))
     claims = {key: _login_of(store) for key, store in stores.items()}
-    users = _model_backend_users([claim for claim in claims.values() if claim is not None])
-    found = {key: (store, _checked_user(store, claims[key], users)) for key, store in stores.items()}
+    backends = {path: load_backend(path) for _user_id, path in filter(None, claims.values())}
+    ids = {user_id for user_id, path in filter(None, claims.values()) if _finds_as_model_backend(backends[path])}
+    users = {user.pk: user for user in get_user_model()._default_manager.filter(pk__in=ids)} if ids else {}
+    found = {key: (store, _checked_user(store, claims[key], backends, users)) for key, store in stores.items()}
     load_group_ids(user for _store, user in found.values() if user.is_authenticated)
     return found
 
@@ -97,25 +99,19 @@ def _login_of(session: Any) -> tuple[Any, str] | None:
     return (user_id, backend_path) if backend_path in settings.AUTHENTICATION_BACKENDS else None
 
 
-_MODEL_GET = ModelBackend.get_user
+def _finds_as_model_backend(backend: Any) -> bool:
+    """Tell whether ``backend`` finds users with ``ModelBackend.get_user`` (then one query serves a batch)."""
+    return getattr(backend.get_user, "__func__", None) is ModelBackend.get_user
 
 
-def _model_backend_users(claims: list[tuple[Any, str]]) -> dict[Any, Any]:
-    """Return pk -> user for the claims whose backend finds users as ``ModelBackend`` does: one query."""
-    ids = {user_id for user_id, path in claims if getattr(load_backend(path).get_user, "__func__", None) is _MODEL_GET}
-    if not ids:
-        return {}
-    return {user.pk: user for user in get_user_model()._default_manager.filter(pk__in=ids)}
-
-
-def _checked_user(session: Any, claim: tuple[Any, str] | None, users: dict[Any, Any]) -> Any:
+def _checked_user(session: Any, claim: tuple[Any, str] | None, backends: dict[str, Any], users: dict[Any, Any]) -> Any:
     """Return the session's user if its backend still finds it and its auth hash matches, else AnonymousUser."""
     if claim is None:
         return AnonymousUser()
     user_id, path = claim
-    backend: Any = load_backend(path)
+    backend = backends[path]
     user: Any
-    if getattr(backend.get_user, "__func__", None) is _MODEL_GET:
+    if _finds_as_model_backend(backend):
         user = users.get(user_id)
         user = user if user is not None and backend.user_can_authenticate(user) else None
     else:
